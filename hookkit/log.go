@@ -1,0 +1,121 @@
+package hookkit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// The default log sink: syslog when a syslog socket answers, else a file, else nothing. It is opened on
+// the first record, so a hook that logs nothing pays nothing, and it never blocks the hook for long:
+// stderr and stdout belong to libvirt (the error line and the filter output), never to logs.
+
+// syslogSockets are the local syslog sockets tried in order.
+var syslogSockets = []string{"/dev/log", "/var/run/syslog", "/var/run/log"}
+
+// sinkTimeout bounds every connect and write to the syslog socket.
+const sinkTimeout = 200 * time.Millisecond
+
+type sink struct {
+	mu       sync.Mutex
+	program  string
+	file     string
+	opened   bool
+	conn     net.Conn // syslog
+	f        *os.File // fallback file
+	severity int
+}
+
+func (s *sink) open() {
+	s.opened = true
+	for _, path := range syslogSockets {
+		if c, err := net.DialTimeout("unixgram", path, sinkTimeout); err == nil {
+			s.conn = c
+			return
+		}
+	}
+	s.openFile()
+}
+
+func (s *sink) openFile() {
+	path := s.file
+	if path == "" {
+		path = filepath.Join("/var/log/hookkit", s.program+".log")
+	}
+	_ = os.MkdirAll(filepath.Dir(path), 0o700)
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+		s.f = f
+	}
+}
+
+// Write sends one formatted record; errors are swallowed after falling back to the next sink.
+func (s *sink) Write(p []byte) (int, error) {
+	if !s.opened {
+		s.open()
+	}
+	if s.conn != nil {
+		// RFC 3164 without a timestamp: the syslog daemon adds its own. Facility daemon (3).
+		msg := fmt.Sprintf("<%d>%s[%d]: %s", 3<<3|s.severity, s.program, os.Getpid(), p)
+		_ = s.conn.SetWriteDeadline(time.Now().Add(sinkTimeout))
+		if _, err := io.WriteString(s.conn, msg); err == nil {
+			return len(p), nil
+		}
+		s.conn.Close()
+		s.conn = nil
+		s.openFile()
+	}
+	if s.f != nil {
+		if _, err := s.f.Write(p); err != nil {
+			s.f.Close()
+			s.f = nil
+		}
+	}
+	return len(p), nil
+}
+
+// sinkHandler formats records as slog text lines and hands them to the sink with their syslog severity.
+type sinkHandler struct {
+	text slog.Handler
+	s    *sink
+}
+
+func newSinkHandler(program, file string, level slog.Level) slog.Handler {
+	s := &sink{program: program, file: file}
+	return &sinkHandler{text: slog.NewTextHandler(s, &slog.HandlerOptions{Level: level}), s: s}
+}
+
+func (h *sinkHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.text.Enabled(ctx, l) }
+
+func (h *sinkHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
+	h.s.severity = severity(r.Level)
+	return h.text.Handle(ctx, r)
+}
+
+func (h *sinkHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &sinkHandler{text: h.text.WithAttrs(as), s: h.s}
+}
+
+func (h *sinkHandler) WithGroup(name string) slog.Handler {
+	return &sinkHandler{text: h.text.WithGroup(name), s: h.s}
+}
+
+// severity maps a slog level to a syslog severity.
+func severity(l slog.Level) int {
+	switch {
+	case l >= slog.LevelError:
+		return 3 // err
+	case l >= slog.LevelWarn:
+		return 4 // warning
+	case l >= slog.LevelInfo:
+		return 6 // info
+	}
+	return 7 // debug
+}

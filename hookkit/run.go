@@ -1,0 +1,238 @@
+package hookkit
+
+import (
+	"context"
+
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/hookkit-dev/hookkit/hookkit/event"
+)
+
+// Exit statuses of Run.
+const (
+	// ExitOK: the hook succeeded; libvirt carries on.
+	ExitOK = 0
+	// ExitFailure: the hook failed; libvirt aborts the operation where the event allows it.
+	ExitFailure = 1
+	// ExitUsage: the program was run by hand without the arguments libvirt passes.
+	ExitUsage = 2
+)
+
+// Main runs the router as libvirt's hook program and exits: it is Run with os.Args, the standard streams
+// and a context cancelled on SIGTERM or SIGINT. It never returns.
+func (r *Router) Main() {
+	signal.Ignore(syscall.SIGPIPE) // a write to a closed stdout must fail with EPIPE, not kill the hook silently
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		s := <-sigs
+		cancel(fmt.Errorf("interrupted by signal: %v", s))
+	}()
+	os.Exit(r.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Run handles one invocation: args is argv (args[0] the program path libvirt executed), stdin, stdout and
+// stderr are the process's streams. It returns the exit status (ExitOK, ExitFailure or ExitUsage) and
+// writes at most one line to stderr. For filter ops it writes the new document to stdout only when every
+// handler succeeded and one of them called ReplaceXML.
+func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg := &r.mux.cfg
+	program := cfg.name
+	if program == "" && len(args) > 0 {
+		program = filepath.Base(args[0])
+	}
+	if program == "" {
+		program = "hook"
+	}
+	inv, err := ParseInvocation(args, cfg.driver)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		fmt.Fprintf(stderr, "usage: %s <object> <op> <subop> [<extra>]\n"+
+			"  a libvirt hook built with hookkit: install it as /etc/libvirt/hooks/<driver> or <driver>.d/<name>;\n"+
+			"  to try it by hand: hookkit run %s -- qemu vm1 prepare begin - --xml domain.xml\n", program, program)
+		return ExitUsage
+	}
+	logger := r.logger(program, inv)
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "%s: %s: %s\n", program, inv, oneLine(err.Error()))
+		return ExitFailure
+	}
+
+	switch {
+	case inv.Driver == "":
+		if cfg.strict {
+			return fail(fmt.Errorf("unknown hook driver: %q is not a libvirt driver name (%s) and is not in a <driver>.d directory", filepath.Base(inv.Program), driverList()))
+		}
+		logger.Warn("unknown hook driver, nothing done", "program", inv.Program)
+		return ExitOK
+	case inv.Spec != nil && undash(inv.Spec.SubOp) != undash(inv.SubOp):
+		if cfg.strict {
+			return fail(fmt.Errorf("unknown subop %q for %s %s (libvirt passes %q)", inv.SubOp, inv.Driver, inv.Op, inv.Spec.SubOp))
+		}
+		logger.Warn("unknown subop, nothing done", "expected", inv.Spec.SubOp)
+		return ExitOK
+	}
+
+	c := &Call{Invocation: inv, ctx: ctx, logger: logger}
+	routes, known := r.mux.candidates(inv)
+	if inv.Spec == nil && !known && r.mux.catchAll == nil {
+		if cfg.strict {
+			return fail(fmt.Errorf("unknown op %q for driver %s", inv.Op, inv.Driver))
+		}
+		logger.Warn("unknown op, nothing done")
+		return ExitOK
+	}
+	if len(routes) == 0 && r.mux.catchAll == nil {
+		logger.Info("no handler registered for this event, nothing done")
+		return ExitOK
+	}
+
+	payload := event.PayloadDomain
+	if inv.Spec != nil {
+		payload = inv.Spec.Payload
+	} else if inv.Driver == event.Network {
+		payload = event.PayloadNetwork
+	} else if inv.Driver == event.Daemon {
+		payload = event.PayloadNone
+	}
+	if payload != event.PayloadNone {
+		in, err := readInput(stdin, cfg.maxInput)
+		if err != nil {
+			return fail(err)
+		}
+		c.input = in
+		if _, err := c.scan(); err != nil {
+			return fail(err)
+		}
+	}
+
+	var h Handler = HandlerFunc(func(c *Call) error {
+		ran := false
+		for _, rt := range routes {
+			if !rt.scope.matches(c) {
+				continue
+			}
+			ran = true
+			if err := rt.scope.wrap(rt.h).ServeHook(c); err != nil {
+				return err
+			}
+		}
+		if !ran {
+			if r.mux.catchAll != nil {
+				return r.mux.catchAll.ServeHook(c)
+			}
+			c.Logger().Info("no handler matched this call, nothing done")
+		}
+		return nil
+	})
+	for i := len(r.mws) - 1; i >= 0; i-- {
+		h = r.mws[i](h)
+	}
+
+	if cfg.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, fmt.Errorf("timed out after %v", cfg.timeout))
+		defer cancel()
+		c.ctx = ctx
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				logger.Error("handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				done <- fmt.Errorf("panic: %v", v)
+			}
+		}()
+		done <- h.ServeHook(c)
+	}()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		err = context.Cause(ctx)
+		logger.Error("handler did not return in time", "cause", err.Error())
+	}
+	if err != nil {
+		logger.Error("hook failed", "error", err.Error())
+		return fail(err)
+	}
+	if c.Filter() && c.output != nil {
+		if _, err := scanDocument(c.output, "domain"); err != nil {
+			return fail(fmt.Errorf("filter produced a document libvirt would reject: %w", err))
+		}
+		if _, err := stdout.Write(c.output); err != nil {
+			return fail(fmt.Errorf("write the new XML to stdout: %w", err))
+		}
+	}
+	return ExitOK
+}
+
+// candidates returns the routes registered for the invocation's driver and op, in registration order, and
+// whether any route names the key at all.
+func (m *mux) candidates(inv Invocation) ([]*route, bool) {
+	key := event.Key{Driver: inv.Driver, Op: inv.Op}
+	var out []*route
+	for _, rt := range m.routes {
+		for _, k := range rt.keys {
+			if k == key {
+				out = append(out, rt)
+				break
+			}
+		}
+	}
+	return out, len(out) > 0
+}
+
+// readInput reads stdin whole, failing past max bytes.
+func readInput(r io.Reader, max int64) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read stdin: %w", err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("stdin is larger than %d bytes: refusing to read more", max)
+	}
+	return b, nil
+}
+
+// oneLine folds a multi-line message into one line: libvirt shows the hook's whole stderr in its error.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i := range fields {
+		fields[i] = strings.TrimSpace(fields[i])
+	}
+	return strings.Join(fields, "; ")
+}
+
+func driverList() string {
+	var s []string
+	for _, d := range event.Drivers {
+		s = append(s, string(d))
+	}
+	return strings.Join(s, ", ")
+}
+
+func (r *Router) logger(program string, inv Invocation) *slog.Logger {
+	cfg := &r.mux.cfg
+	base := cfg.logger
+	if base == nil {
+		base = slog.New(newSinkHandler(program, cfg.logFile, cfg.logLevel))
+	}
+	return base.With("hook", program, "driver", string(inv.Driver), "object", inv.Object, "op", inv.Op,
+		"subop", inv.SubOp, "extra", inv.Extra)
+}
