@@ -181,10 +181,9 @@ func tryLock(name, path string) (*Lock, error) {
 			}
 			continue
 		}
-		// Record the holder for the "held by" diagnostic; best effort.
-		if err := f.Truncate(0); err == nil {
-			_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-		}
+		// Record the holder for the "held by" diagnostic; best effort. A fixed
+		// width overwrites the previous pid in place, without a truncate.
+		_, _ = f.WriteAt(fmt.Appendf(nil, "%10d\n", os.Getpid()), 0)
 		return &Lock{name: name, path: path, f: f}, nil
 	}
 }

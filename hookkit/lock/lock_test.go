@@ -338,3 +338,16 @@ func TestRemoveWhileOthersWait(t *testing.T) {
 	_, err := os.Stat(filepath.Join(dir, "r.lock"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func BenchmarkAcquireRelease(b *testing.B) {
+	dir := b.TempDir()
+	for b.Loop() {
+		l, err := lock.Acquire(context.Background(), "bench", lock.Options{Dir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := l.Release(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -316,3 +316,26 @@ func TestReaderNeverSeesTornValue(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func BenchmarkSave(b *testing.B) {
+	s := state.Open(state.Options{Dir: b.TempDir()})
+	v := rules{Bridge: "virbr0", Ports: []int{22, 80, 443}}
+	for b.Loop() {
+		if err := s.Save(uuid1, "portforward", v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	s := state.Open(state.Options{Dir: b.TempDir()})
+	if err := s.Save(uuid1, "portforward", rules{Bridge: "virbr0", Ports: []int{22, 80, 443}}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		var v rules
+		if _, err := s.Load(uuid1, "portforward", &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
