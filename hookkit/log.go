@@ -3,12 +3,11 @@ package hookkit
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -27,7 +26,8 @@ type sink struct {
 	program  string
 	file     string
 	opened   bool
-	conn     net.Conn // syslog
+	sock     int // syslog datagram socket, -1 when none
+	hasSock  bool
 	f        *os.File // fallback file
 	severity int
 }
@@ -35,8 +35,8 @@ type sink struct {
 func (s *sink) open() {
 	s.opened = true
 	for _, path := range syslogSockets {
-		if c, err := net.DialTimeout("unixgram", path, sinkTimeout); err == nil {
-			s.conn = c
+		if fd, err := dialSyslog(path); err == nil {
+			s.sock, s.hasSock = fd, true
 			return
 		}
 	}
@@ -59,15 +59,14 @@ func (s *sink) Write(p []byte) (int, error) {
 	if !s.opened {
 		s.open()
 	}
-	if s.conn != nil {
+	if s.hasSock {
 		// RFC 3164 without a timestamp: the syslog daemon adds its own. Facility daemon (3).
-		msg := fmt.Sprintf("<%d>%s[%d]: %s", 3<<3|s.severity, s.program, os.Getpid(), p)
-		_ = s.conn.SetWriteDeadline(time.Now().Add(sinkTimeout))
-		if _, err := io.WriteString(s.conn, msg); err == nil {
+		msg := fmt.Appendf(nil, "<%d>%s[%d]: %s", 3<<3|s.severity, s.program, os.Getpid(), p)
+		if _, err := syscall.Write(s.sock, msg); err == nil {
 			return len(p), nil
 		}
-		s.conn.Close()
-		s.conn = nil
+		syscall.Close(s.sock)
+		s.hasSock = false
 		s.openFile()
 	}
 	if s.f != nil {
@@ -77,6 +76,26 @@ func (s *sink) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// dialSyslog connects a unix datagram socket to the syslog daemon at path, with a send timeout so that a
+// stuck daemon cannot hold the hook. It uses syscall directly: importing package net would make every hook
+// binary dynamically linked against libc (cgo resolver) and cost about a millisecond per process.
+func dialSyslog(path string) (int, error) {
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	tv := syscall.NsecToTimeval(sinkTimeout.Nanoseconds())
+	if err := syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &tv); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	if err := syscall.Connect(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }
 
 // sinkHandler formats records as slog text lines and hands them to the sink with their syslog severity.

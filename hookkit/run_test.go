@@ -155,7 +155,7 @@ func TestExitContract(t *testing.T) {
 			wantStderr: "qemu: qemu hooktest prepare begin: panic: assignment to entry in nil map\n"},
 		{name: "truncated XML", call: prepare.WithStdin(fixture[:100]), wantCode: 1,
 			setup:      func(r *hookkit.Router) { r.OnDomainPrepare(func(*hookkit.Domain) error { return nil }) },
-			wantStderr: "qemu: qemu hooktest prepare begin: malformed XML on stdin at line 3, byte 100: unexpected end of input inside <uuid>\n"},
+			wantStderr: "qemu: qemu hooktest prepare begin: malformed XML on stdin at line 3, byte 100: unexpected end of input: <uuid> is not closed\n"},
 		{name: "empty stdin", call: prepare.WithStdin([]byte{}), wantCode: 1,
 			setup:      func(r *hookkit.Router) { r.OnDomainPrepare(func(*hookkit.Domain) error { return nil }) },
 			wantStderr: "qemu: qemu hooktest prepare begin: bad XML on stdin: stdin is empty, expected a <domain> document\n"},
