@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/hookkit-dev/hookkit/hookkit/event"
+	"github.com/hookkit-dev/hookkit/hookkit/internal/childhook"
 )
 
 // Exit statuses of Run.
@@ -29,6 +30,7 @@ const (
 // Main runs the router as libvirt's hook program and exits: it is Run with os.Args, the standard streams
 // and a context cancelled on SIGTERM or SIGINT. It never returns.
 func (r *Router) Main() {
+	childhook.Run()                // a detached supervisor started by package detach never comes back from here
 	signal.Ignore(syscall.SIGPIPE) // a write to a closed stdout must fail with EPIPE, not kill the hook silently
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)

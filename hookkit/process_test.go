@@ -1,0 +1,126 @@
+package hookkit_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookkit-dev/hookkit/hookkit/event"
+	"github.com/hookkit-dev/hookkit/hookkit/hookkittest"
+)
+
+// TestProcessContract runs a built hook binary exactly as libvirt does and checks what libvirt would see.
+func TestProcessContract(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a hook binary")
+	}
+	bin := hookkittest.Build(t, "./testdata/contracthook")
+	prepare := hookkittest.Event(event.QEMU, "prepare")
+	restore := hookkittest.Event(event.QEMU, "restore")
+	withName := func(c hookkittest.Call, name string) hookkittest.Call {
+		return c.WithObject(name).WithStdin(bytes.Replace(c.Stdin, []byte("<name>hooktest</name>"), []byte("<name>"+name+"</name>"), 1))
+	}
+	cases := []struct {
+		name       string
+		call       hookkittest.Call
+		wantCode   int
+		wantStderr string
+		wantStdout string
+	}{
+		{"success", withName(prepare, "ok"), 0, "", ""},
+		{"error", withName(prepare, "fail"), 1, "qemu: qemu fail prepare begin: refused by policy\n", ""},
+		{"panic: one line, no stack", withName(prepare, "panic"), 1, "qemu: qemu panic prepare begin: panic: assignment to entry in nil map\n", ""},
+		{"deadline", withName(prepare, "hang"), 1, "qemu: qemu hang prepare begin: timed out after 2s\n", ""},
+		{"installed in qemu.d", withName(prepare, "fail").InDir("10-policy"), 1, "10-policy: qemu fail prepare begin: refused by policy\n", ""},
+		{"filter output", withName(restore, "filter"), 0, "", ""},
+		{"no args", hookkittest.Call{Driver: event.QEMU}, 2, "*usage: hook <object> <op> <subop> [<extra>]", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var res hookkittest.Result
+			if tc.name == "no args" {
+				cmd := exec.Command(bin)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				err := cmd.Run()
+				var ee *exec.ExitError
+				require.ErrorAs(t, err, &ee)
+				res = hookkittest.Result{Code: ee.ExitCode(), Stderr: stderr.String()}
+			} else {
+				res = hookkittest.Exec(t, bin, tc.call)
+			}
+			assert.Equal(t, tc.wantCode, res.Code, "stderr: %s", res.Stderr)
+			assert.NotContains(t, res.Stderr, "goroutine ", "a Go stack trace reached libvirt")
+			if p, ok := strings.CutPrefix(tc.wantStderr, "*"); ok {
+				assert.Contains(t, res.Stderr, p)
+			} else {
+				assert.Equal(t, tc.wantStderr, res.Stderr)
+			}
+			if tc.name == "filter output" {
+				assert.Contains(t, res.Stdout, "<name>filtered</name>")
+				assert.True(t, strings.HasPrefix(res.Stdout, "<domain"))
+			} else {
+				assert.Equal(t, tc.wantStdout, res.Stdout)
+			}
+		})
+	}
+
+	t.Run("environment as libvirt gives it", func(t *testing.T) {
+		res := hookkittest.Exec(t, bin, withName(prepare, "env").InDir("50-env"))
+		require.Equal(t, 1, res.Code)
+		assert.Contains(t, res.Stderr, "driver=qemu cwd=/ env=LC_ALL=C,PATH=")
+	})
+
+	t.Run("SIGTERM answers at once even when the handler ignores it", func(t *testing.T) {
+		c := withName(prepare, "wait")
+		c.HooksDir = t.TempDir()
+		hookkittest.Exec(t, bin, withName(prepare, "ok").WithObject("ok")) // warm the page cache
+		cmd := exec.Command(bin, c.Args()[1:]...)
+		cmd.Args[0] = c.Path()
+		cmd.Stdin = bytes.NewReader(c.Stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		require.NoError(t, cmd.Start())
+		time.Sleep(300 * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			assert.Equal(t, 1, ee.ExitCode())
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatal("hook did not exit after SIGTERM")
+		}
+		assert.Equal(t, "qemu: qemu wait prepare begin: interrupted by signal: terminated\n", stderr.String())
+		assert.Empty(t, stdout.String())
+	})
+
+	t.Run("stdout closed by libvirt during a filter", func(t *testing.T) {
+		c := withName(restore, "filter")
+		cmd := exec.Command(bin, c.Args()[1:]...)
+		cmd.Args[0] = "/etc/libvirt/hooks/qemu"
+		cmd.Stdin = bytes.NewReader(c.Stdin)
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		r.Close() // the reader is gone before the hook writes
+		cmd.Stdout = w
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err = cmd.Run()
+		w.Close()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "the hook must exit with a status, not die of SIGPIPE")
+		assert.Equal(t, 1, ee.ExitCode())
+		assert.Regexp(t, `^qemu: qemu filter restore begin: write the new XML to stdout: .*broken pipe\n$`, stderr.String())
+	})
+}

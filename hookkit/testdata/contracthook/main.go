@@ -1,0 +1,40 @@
+// Command contracthook is the hook the process-level tests build: what it does depends on argv[1] (the
+// domain name), so one binary exercises every exit path as libvirt would see it.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hookkit-dev/hookkit/hookkit"
+)
+
+func main() {
+	r := hookkit.New(hookkit.WithTimeout(2*time.Second), hookkit.WithLogFile(os.Getenv("CONTRACT_LOG")))
+	behave := func(d *hookkit.Domain) error {
+		switch d.Object {
+		case "fail":
+			return errors.New("refused by policy")
+		case "panic":
+			var m map[string]int
+			m["boom"]++
+		case "hang":
+			select {} // ignores its context: the deadline must still answer libvirt
+		case "wait":
+			<-d.Context().Done()
+			time.Sleep(10 * time.Second) // ignores cancellation too
+		case "env":
+			wd, _ := os.Getwd()
+			return fmt.Errorf("driver=%s cwd=%s env=%s", d.Driver, wd, strings.Join(os.Environ(), ","))
+		case "filter":
+			return d.ReplaceXML([]byte(strings.Replace(string(d.XML()), "<name>filter</name>", "<name>filtered</name>", 1)))
+		}
+		return nil
+	}
+	r.OnDomainPrepare(behave)
+	r.OnDomainRestore(behave)
+	r.Main()
+}
