@@ -167,17 +167,22 @@ func start(sp *spec, opts Options) (int, error) {
 		return 0, fmt.Errorf("detach %s: %w", label, err)
 	}
 	pid := c.Process.Pid
-	_ = c.Process.Release() // never waited for: init reaps it once we exit
-	if _, err := w.Write(payload); err != nil {
+	_, werr := w.Write(payload)
+	if opts.Immediate || werr != nil {
 		w.Close()
-		return 0, fmt.Errorf("detach %s: send spec to pid %d: %w", label, pid, err)
-	}
-	if opts.Immediate {
-		w.Close()
+		// The supervisor may finish while we still run: reap it, or it stays a
+		// zombie for as long as this (perhaps long-running) process lives.
+		go func() { _ = c.Wait() }()
 	} else {
+		// The supervisor cannot exit before we do (it waits for our end of
+		// file), so nothing is ever left to reap: init reaps it once we exit.
+		_ = c.Process.Release()
 		keepMu.Lock()
 		keep = append(keep, w)
 		keepMu.Unlock()
+	}
+	if werr != nil {
+		return 0, fmt.Errorf("detach %s: send spec to pid %d: %w", label, pid, werr)
 	}
 	return pid, nil
 }

@@ -264,6 +264,21 @@ func TestOutcomesAreLogged(t *testing.T) {
 	}
 }
 
+// TestImmediateIsReaped checks that a supervisor started with Immediate in a
+// process that keeps running does not stay a zombie.
+func TestImmediateIsReaped(t *testing.T) {
+	logFile := filepath.Join(t.TempDir(), "work.log")
+	pid, err := argsJob.Start(detach.Options{LogFile: logFile, Immediate: true})
+	require.NoError(t, err)
+	waitLog(t, logFile, regexp.MustCompile(`args: finished`))
+	for limit := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, os.ErrNotExist) {
+			return // exited and reaped
+		}
+		require.False(t, time.Now().After(limit), "supervisor %d never reaped", pid)
+	}
+}
+
 func TestStartRejects(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))

@@ -37,11 +37,12 @@
 // MaybeRunChild first thing in main; hookkit's Router.Main does. Start refuses to
 // run in a program that never called it, instead of starting a hook by mistake.
 //
-// Go cannot double-fork, and it does not need to: the hook never waits for the
-// child and releases it, the child has its own session, so no terminal hangup or
-// process-group signal aimed at the hook reaches it, and when the hook exits (at
-// once, in a hook) the child is re-parented to init (or the nearest subreaper,
-// such as systemd), which reaps it. The returned pid is the supervisor's, which is
+// Go cannot double-fork, and it does not need to: the child has its own session,
+// so no terminal hangup or process-group signal aimed at the hook reaches it; the
+// hook never waits for it, and when the hook exits (at once, in a hook) the child
+// is re-parented to init (or the nearest subreaper, such as systemd), which reaps
+// it. No zombie is left behind: by default the supervisor cannot exit before the
+// hook does, and with Immediate, Start reaps it in a goroutine. The returned pid is the supervisor's, which is
 // also its session and process-group id: kill -TERM -<pid> stops the work; the
 // supervisor forwards SIGTERM and SIGINT to a command.
 //
