@@ -1,0 +1,269 @@
+// Package vfio hands a domain's PCI host devices (a GPU and its audio function, a NIC...) to the vfio-pci
+// driver before the VM starts and gives them back to their host driver after it stops: the job of the
+// GPU-passthrough hooks, done through sysfs only (no shell, no modprobe, no virsh nodedev-detach, which
+// would call back into libvirt and deadlock).
+//
+// On prepare, for each <hostdev mode='subsystem' type='pci' managed='no'> of the domain, it records the
+// device's current driver in hookkit/state, then writes
+//
+//	vfio-pci  > /sys/bus/pci/devices/<addr>/driver_override
+//	<addr>    > /sys/bus/pci/drivers/<current driver>/unbind
+//	<addr>    > /sys/bus/pci/drivers_probe
+//
+// and checks the device is now bound to vfio-pci. On release it undoes exactly what it did: clears
+// driver_override, unbinds from vfio-pci and reprobes, so the kernel binds the device's own driver again.
+// Devices already on vfio-pci (bound at boot with vfio-pci.ids=...) are left alone both ways.
+//
+// Every path goes through a SysFS rooted at Options.SysRoot, so tests point it at a temporary tree.
+package vfio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"time"
+
+	"github.com/hookkit-dev/hookkit/hookkit"
+	"github.com/hookkit-dev/hookkit/hookkit/lock"
+	"github.com/hookkit-dev/hookkit/hookkit/state"
+)
+
+// VFIODriver is the name of the kernel driver the devices are handed to.
+const VFIODriver = "vfio-pci"
+
+// StateKey is the hookkit/state key of the devices a domain took over.
+const StateKey = "vfio"
+
+// LockName is the hookkit/lock name that serializes driver changes: drivers_probe is host-wide.
+const LockName = "vfio"
+
+// Options configures a Binder. The zero value works on /sys with the default state and lock directories.
+type Options struct {
+	// SysRoot is the sysfs mount point (default "/sys"); ignored when FS is set.
+	SysRoot string
+	// FS overrides the sysfs access, e.g. to simulate the kernel in tests.
+	FS SysFS
+	// State records which devices were taken over (default state.Open(state.Options{})).
+	State *state.Store
+	// LockDir holds the lock file (default lock.DefaultDir).
+	LockDir string
+	// LockTimeout bounds the wait for the lock (default 10s).
+	LockTimeout time.Duration
+	// IncludeManaged also handles managed='yes' devices, which libvirt normally detaches itself.
+	IncludeManaged bool
+}
+
+// Binder moves a domain's PCI devices to vfio-pci and back.
+type Binder struct {
+	fs   SysFS
+	opts Options
+}
+
+// Device is one device a domain took over: its address and the driver it was bound to before ("" for
+// none).
+type Device struct {
+	Addr   Addr   `json:"addr"`
+	Driver string `json:"driver"`
+}
+
+// New returns a Binder with the defaults filled in.
+func New(opts Options) *Binder {
+	if opts.SysRoot == "" {
+		opts.SysRoot = "/sys"
+	}
+	if opts.State == nil {
+		opts.State = state.Open(state.Options{})
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 10 * time.Second
+	}
+	b := &Binder{fs: opts.FS, opts: opts}
+	if b.fs == nil {
+		b.fs = Dir(opts.SysRoot)
+	}
+	return b
+}
+
+// Register adds the binder to r: Detach on qemu prepare, Reattach on qemu release.
+func (b *Binder) Register(r *hookkit.Router) {
+	r.OnQEMUPrepare(func(dom *hookkit.Domain) error { return b.Detach(dom.Context(), dom) })
+	r.OnQEMURelease(func(dom *hookkit.Domain) error { return b.Reattach(dom.Context(), dom) })
+}
+
+// Detach binds the domain's PCI host devices to vfio-pci. When one fails, the devices already moved are
+// given back and the error (which aborts the start) names the device and the step.
+func (b *Binder) Detach(ctx context.Context, dom *hookkit.Domain) error {
+	cfg, err := dom.Config()
+	if err != nil {
+		return fmt.Errorf("vfio: %w", err)
+	}
+	addrs, err := Hostdevs(cfg, b.opts.IncludeManaged)
+	if err != nil {
+		return fmt.Errorf("vfio: %w", err)
+	}
+	if len(addrs) == 0 {
+		return nil
+	}
+	uuid, err := state.NormalizeUUID(dom.UUID())
+	if err != nil {
+		return fmt.Errorf("vfio: %w", err)
+	}
+	return b.locked(ctx, func() error {
+		if _, err := b.fs.Stat(path.Join("bus/pci/drivers", VFIODriver)); err != nil {
+			return fmt.Errorf("vfio: the %s driver is not loaded (load it at boot: echo vfio-pci > /etc/modules-load.d/vfio-pci.conf): %w", VFIODriver, err)
+		}
+		var todo []Device
+		for _, a := range addrs {
+			drv, err := b.driver(a)
+			if err != nil {
+				return fmt.Errorf("vfio: %w", err)
+			}
+			if drv == VFIODriver {
+				dom.Logger().Info("vfio: device already bound to vfio-pci, left alone", "device", a.String())
+				continue
+			}
+			todo = append(todo, Device{Addr: a, Driver: drv})
+		}
+		if len(todo) == 0 {
+			return nil
+		}
+		// Record first: if the hook dies half way, release still gives the devices back.
+		if err := b.opts.State.Save(uuid, StateKey, todo); err != nil {
+			return fmt.Errorf("vfio: %w", err)
+		}
+		for i, d := range todo {
+			if err := b.bind(d); err != nil {
+				for j := i; j >= 0; j-- { // give back this one too: it may be half moved
+					if rerr := b.giveBack(todo[j]); rerr != nil {
+						dom.Logger().Error("vfio: rollback failed", "device", todo[j].Addr.String(), "error", rerr.Error())
+					}
+				}
+				if derr := b.opts.State.Delete(uuid, StateKey); derr != nil {
+					dom.Logger().Error("vfio: forget the rolled back devices", "error", derr.Error())
+				}
+				return fmt.Errorf("vfio: %w", err)
+			}
+			dom.Logger().Info("vfio: device bound to vfio-pci", "device", d.Addr.String(), "was", d.Driver)
+		}
+		return nil
+	})
+}
+
+// Reattach gives back the devices Detach took over for the domain, as recorded, whatever the domain's
+// XML says now. It tries every device and reports every failure; the record is dropped either way, since
+// release is the last call of the domain's life.
+func (b *Binder) Reattach(ctx context.Context, dom *hookkit.Domain) error {
+	uuid, err := state.NormalizeUUID(dom.UUID())
+	if err != nil {
+		return fmt.Errorf("vfio: %w", err)
+	}
+	return b.locked(ctx, func() error {
+		var devs []Device
+		found, err := b.opts.State.Load(uuid, StateKey, &devs)
+		if err != nil || !found {
+			return err
+		}
+		var errs []error
+		for i := len(devs) - 1; i >= 0; i-- {
+			if err := b.giveBack(devs[i]); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			dom.Logger().Info("vfio: device given back", "device", devs[i].Addr.String(), "driver", devs[i].Driver)
+		}
+		if err := b.opts.State.Delete(uuid, StateKey); err != nil {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("vfio: %w", errors.Join(errs...))
+		}
+		return nil
+	})
+}
+
+// driverRE is what a kernel driver name may look like; a link target outside it is not trusted in a path.
+var driverRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,64}$`)
+
+// driver returns the name of the driver a device is bound to, or "" when it has none.
+func (b *Binder) driver(a Addr) (string, error) {
+	dev := path.Join("bus/pci/devices", a.String())
+	if _, err := b.fs.Stat(dev); err != nil {
+		return "", fmt.Errorf("PCI device %s: not found in sysfs: %w", a, err)
+	}
+	target, err := b.fs.Readlink(path.Join(dev, "driver"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("PCI device %s: %w", a, err)
+	}
+	name := path.Base(target)
+	if !driverRE.MatchString(name) {
+		return "", fmt.Errorf("PCI device %s: unexpected driver link %q", a, target)
+	}
+	return name, nil
+}
+
+func (b *Binder) write(a Addr, step, name, data string) error {
+	if err := b.fs.WriteFile(name, []byte(data)); err != nil {
+		return fmt.Errorf("PCI device %s: %s: %w", a, step, err)
+	}
+	return nil
+}
+
+// bind moves one device from d.Driver to vfio-pci.
+func (b *Binder) bind(d Device) error {
+	a, dev := d.Addr, path.Join("bus/pci/devices", d.Addr.String())
+	if err := b.write(a, "set driver_override", path.Join(dev, "driver_override"), VFIODriver); err != nil {
+		return err
+	}
+	if d.Driver != "" {
+		if err := b.write(a, "unbind from "+d.Driver, path.Join("bus/pci/drivers", d.Driver, "unbind"), a.String()); err != nil {
+			return err
+		}
+	}
+	if err := b.write(a, "probe", "bus/pci/drivers_probe", a.String()); err != nil {
+		return err
+	}
+	now, err := b.driver(a)
+	if err != nil {
+		return err
+	}
+	if now != VFIODriver {
+		if now == "" {
+			now = "no driver"
+		}
+		return fmt.Errorf("PCI device %s: still bound to %s after the probe, not %s (is its IOMMU group viable?)", a, now, VFIODriver)
+	}
+	return nil
+}
+
+// giveBack undoes bind: clears driver_override, unbinds from vfio-pci, and reprobes when the device had
+// a driver before.
+func (b *Binder) giveBack(d Device) error {
+	a, dev := d.Addr, path.Join("bus/pci/devices", d.Addr.String())
+	// A lone newline clears driver_override (an empty write is refused by some kernels).
+	if err := b.write(a, "clear driver_override", path.Join(dev, "driver_override"), "\n"); err != nil {
+		return err
+	}
+	now, err := b.driver(a)
+	if err != nil {
+		return err
+	}
+	if now == VFIODriver {
+		if err := b.write(a, "unbind from "+VFIODriver, path.Join("bus/pci/drivers", VFIODriver, "unbind"), a.String()); err != nil {
+			return err
+		}
+	}
+	if d.Driver == "" || now == d.Driver {
+		return nil
+	}
+	return b.write(a, "probe", "bus/pci/drivers_probe", a.String())
+}
+
+func (b *Binder) locked(ctx context.Context, fn func() error) error {
+	return lock.With(ctx, LockName, lock.Options{Dir: b.opts.LockDir, Timeout: b.opts.LockTimeout}, fn)
+}
