@@ -353,7 +353,7 @@ func (s *scanner) startElement() error {
 		hadSpace := s.pos < len(s.in) && isSpace(s.in[s.pos])
 		s.skipSpace()
 		if s.pos >= len(s.in) {
-			return s.fail(len(s.in), "unexpected end of input inside <%s>", name)
+			return s.fail(len(s.in), "unexpected end of input inside the tag <%s", name)
 		}
 		if c := s.in[s.pos]; c == '>' {
 			s.pos++

@@ -14,11 +14,18 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hookkit-dev/hookkit/hookkit/internal/childhook"
 )
 
 // killGrace is how long a command has between SIGTERM and SIGKILL once its
 // Timeout expired.
 const killGrace = 5 * time.Second
+
+// init wires MaybeRunChild into hookkit's Router.Main, which calls it before anything else, so that a hook
+// that imports this package can re-execute itself as a detached supervisor and one that does not links
+// none of it.
+func init() { childhook.Register(MaybeRunChild) }
 
 // MaybeRunChild turns this process into a detached supervisor when Start
 // re-executed it, and never returns in that case; otherwise it returns at once.
