@@ -24,24 +24,6 @@ func quiet(opts ...hookkit.Option) *hookkit.Router {
 	return hookkit.New(append([]hookkit.Option{hookkit.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 }
 
-func goName(d event.Driver) string {
-	switch d {
-	case event.QEMU:
-		return "QEMU"
-	case event.LXC:
-		return "LXC"
-	}
-	return strings.ToUpper(string(d[:1])) + string(d[1:])
-}
-
-func camel(op string) string {
-	var b strings.Builder
-	for _, p := range strings.Split(op, "-") {
-		b.WriteString(strings.ToUpper(p[:1]) + p[1:])
-	}
-	return b.String()
-}
-
 // register calls the generated method name on r with a typed handler that reports what it saw.
 func register(t *testing.T, r *hookkit.Router, name string, seen *[]string) {
 	m := reflect.ValueOf(r).MethodByName(name)
@@ -70,9 +52,9 @@ func register(t *testing.T, r *hookkit.Router, name string, seen *[]string) {
 func TestEveryEventReachesItsTypedHandler(t *testing.T) {
 	for _, s := range event.Table {
 		t.Run(string(s.Driver)+"-"+s.Op, func(t *testing.T) {
-			names := []string{"On" + goName(s.Driver) + camel(s.Op)}
+			names := []string{s.MethodName()}
 			if s.Driver.IsDomain() {
-				names = append(names, "OnDomain"+camel(s.Op))
+				names = append(names, event.DomainMethodName(s.Op))
 			}
 			for _, name := range names {
 				var seen []string

@@ -5,7 +5,10 @@
 // The package has no dependencies so that the hook runtime, the generator and the CLI can all import it.
 package event
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // Driver is the name of a libvirt hook driver: the basename of the main hook script
 // (/etc/libvirt/hooks/<driver>) and of its extra-script directory (<driver>.d).
@@ -356,3 +359,36 @@ func (r ShutoffReason) Known() bool {
 	}
 	return false
 }
+
+// GoName returns the spelling of the driver in hookkit's method names: QEMU, LXC, Libxl, Bhyve, Network,
+// Daemon.
+func (d Driver) GoName() string {
+	switch d {
+	case QEMU:
+		return "QEMU"
+	case LXC:
+		return "LXC"
+	case "":
+		return ""
+	}
+	return strings.ToUpper(string(d[:1])) + string(d[1:])
+}
+
+// OpGoName returns the spelling of an op in hookkit's method names: "port-created" is PortCreated.
+func OpGoName(op string) string {
+	var b strings.Builder
+	for _, p := range strings.Split(op, "-") {
+		if p != "" {
+			b.WriteString(strings.ToUpper(p[:1]) + p[1:])
+		}
+	}
+	return b.String()
+}
+
+// MethodName returns the name of the hookkit.Router method that registers a handler for this driver's
+// op alone, e.g. OnQEMUPrepare or OnNetworkPortCreated.
+func (s Spec) MethodName() string { return "On" + s.Driver.GoName() + OpGoName(s.Op) }
+
+// DomainMethodName returns the name of the hookkit.Router method that registers a handler for op on every
+// domain driver that has it, e.g. OnDomainPrepare.
+func DomainMethodName(op string) string { return "OnDomain" + OpGoName(op) }

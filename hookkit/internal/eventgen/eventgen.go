@@ -33,25 +33,6 @@ type Method struct {
 	Specs   []event.Spec
 }
 
-// GoName returns the Go spelling of a driver in method names.
-func GoName(d event.Driver) string {
-	switch d {
-	case event.QEMU:
-		return "QEMU"
-	case event.LXC:
-		return "LXC"
-	}
-	return strings.ToUpper(string(d[:1])) + string(d[1:])
-}
-
-func camel(op string) string {
-	var b strings.Builder
-	for _, p := range strings.Split(op, "-") {
-		b.WriteString(strings.ToUpper(p[:1]) + p[1:])
-	}
-	return b.String()
-}
-
 func adapter(p event.Payload) (string, string) {
 	switch p {
 	case event.PayloadNone:
@@ -74,11 +55,11 @@ func Methods() []Method {
 			specs = append(specs, *event.Lookup(d, op))
 		}
 		a, p := adapter(event.PayloadDomain)
-		ms = append(ms, Method{Name: "OnDomain" + camel(op), Adapter: a, Param: p, Specs: specs})
+		ms = append(ms, Method{Name: event.DomainMethodName(op), Adapter: a, Param: p, Specs: specs})
 	}
 	for _, s := range event.Table {
 		a, p := adapter(s.Payload)
-		ms = append(ms, Method{Name: "On" + GoName(s.Driver) + camel(s.Op), Adapter: a, Param: p, Specs: []event.Spec{s}})
+		ms = append(ms, Method{Name: s.MethodName(), Adapter: a, Param: p, Specs: []event.Spec{s}})
 	}
 	return ms
 }
@@ -123,7 +104,7 @@ func GoSource() ([]byte, error) {
 		}
 		fmt.Fprintf(&b, "func (r *Router) %s(fn func(%s) error) {\n\tr.handle(%s(fn)", m.Name, m.Param, m.Adapter)
 		for _, s := range m.Specs {
-			fmt.Fprintf(&b, ", event.Key{Driver: event.%s, Op: %q}", GoName(s.Driver), s.Op)
+			fmt.Fprintf(&b, ", event.Key{Driver: event.%s, Op: %q}", s.Driver.GoName(), s.Op)
 		}
 		b.WriteString(")\n}\n")
 	}
@@ -147,15 +128,15 @@ func EventRows() string {
 		if s.Legacy {
 			since += " (legacy)"
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %s | `On%s%s`%s |\n", s.Driver, argv(s), s.Payload, yes(s.Filter),
-			s.FailureText, since, GoName(s.Driver), camel(s.Op), domainAlias(s))
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s | %s | `%s`%s |\n", s.Driver, argv(s), s.Payload, yes(s.Filter),
+			s.FailureText, since, s.MethodName(), domainAlias(s))
 	}
 	return b.String()
 }
 
 func domainAlias(s event.Spec) string {
 	if s.Driver.IsDomain() {
-		return fmt.Sprintf(", `OnDomain%s`", camel(s.Op))
+		return fmt.Sprintf(", `%s`", event.DomainMethodName(s.Op))
 	}
 	return ""
 }
