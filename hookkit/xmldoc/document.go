@@ -1,0 +1,158 @@
+package xmldoc
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/antchfx/xmlquery"
+	"github.com/antchfx/xpath"
+)
+
+// Namespace URIs of libvirt's XML extensions. Every Document binds them to the prefixes qemu, lxc, bhyve,
+// xen and dnsmasq, whatever prefixes the document itself uses.
+const (
+	QEMUNamespace    = "http://libvirt.org/schemas/domain/qemu/1.0"
+	LXCNamespace     = "http://libvirt.org/schemas/domain/lxc/1.0"
+	BhyveNamespace   = "http://libvirt.org/schemas/domain/bhyve/1.0"
+	XenNamespace     = "http://libvirt.org/schemas/domain/xen/1.0"
+	DnsmasqNamespace = "http://libvirt.org/schemas/network/dnsmasq/1.0"
+)
+
+// Document is a parsed XML document that can be queried with XPath, edited, and written back. What an
+// edit does not touch is written back exactly as it was read: Bytes returns the input unchanged when
+// nothing was edited. A Document is not safe for concurrent use.
+type Document struct {
+	src     string
+	top     *xmlquery.Node // the document node
+	info    map[*xmlquery.Node]*nodeInfo
+	quote   byte
+	ns      map[string]string
+	exprs   map[string]*xpath.Expr
+	touched bool // an edit ran, or the tree was handed out through XMLQuery
+}
+
+// Parse parses a whole XML document: a domain, a network, a <hookData>, or any other.
+func Parse(b []byte) (*Document, error) {
+	d := &Document{
+		src:  string(b),
+		info: make(map[*xmlquery.Node]*nodeInfo, len(b)/24),
+		ns: map[string]string{
+			"qemu": QEMUNamespace, "lxc": LXCNamespace, "bhyve": BhyveNamespace,
+			"xen": XenNamespace, "dnsmasq": DnsmasqNamespace,
+		},
+	}
+	if len(b) == 0 {
+		return nil, &SyntaxError{Msg: "empty document"}
+	}
+	top, err := d.parse(d.src, false, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.top = top
+	d.quote = '\''
+	for _, info := range d.info {
+		if info.quote != 0 {
+			d.quote = info.quote
+			break
+		}
+	}
+	return d, nil
+}
+
+// Bind binds prefix to the namespace uri for the XPath expressions and the element and attribute names
+// given to this document's methods. Names match by URI, not by the prefix the document writes: with
+// Bind("app", "urn:x"), "app:cfg" finds <ns0:cfg xmlns:ns0="urn:x">. Elements added with a bound prefix use
+// the document's own prefix for that URI where one is in scope, or declare the bound one.
+func (d *Document) Bind(prefix, uri string) {
+	d.ns[prefix] = uri
+	d.exprs = nil
+}
+
+// Namespaces returns a copy of the prefix bindings used to read XPath expressions and names.
+func (d *Document) Namespaces() map[string]string { return maps.Clone(d.ns) }
+
+// Root returns the document element (<domain>, <network>, <hookData>...).
+func (d *Document) Root() *Node {
+	for c := d.top.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == xmlquery.ElementNode {
+			return &Node{doc: d, n: c}
+		}
+	}
+	return nil // unreachable: Parse requires a root element
+}
+
+// payload returns the document element when it is named name, or its child named name under <hookData>.
+func (d *Document) payload(name string) (*Node, error) {
+	root := d.Root()
+	if root.n.Data == name && root.n.NamespaceURI == "" {
+		return root, nil
+	}
+	if root.n.Data == "hookData" {
+		for c := root.n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == xmlquery.ElementNode && c.Data == name && c.NamespaceURI == "" {
+				return &Node{doc: d, n: c}, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("xmldoc: no <%s> in the <%s> document: %w", name, qname(root.n.Prefix, root.n.Data), ErrNoMatch)
+}
+
+// Domain returns the <domain> element: the document element of a domain hook's input, or the <domain>
+// inside the <hookData> of the legacy network plugged/unplugged hooks.
+func (d *Document) Domain() (*Node, error) { return d.payload("domain") }
+
+// Network returns the <network> element: inside the <hookData> of a network hook, or the document
+// element. Its queries take relative paths: net.String("bridge/@name").
+func (d *Document) Network() (*Node, error) { return d.payload("network") }
+
+// Port returns the <networkport> inside the <hookData> of a network port-created or port-deleted hook.
+func (d *Document) Port() (*Node, error) { return d.payload("networkport") }
+
+// Bytes returns the document as XML: the input itself when nothing changed, otherwise the input with
+// only the edited nodes rewritten.
+func (d *Document) Bytes() []byte {
+	if !d.touched {
+		return []byte(d.src)
+	}
+	return []byte(d.serialize(d.top))
+}
+
+// Changed reports whether the document now differs from the input it was parsed from. Setting a value
+// back to what it was is no change.
+func (d *Document) Changed() bool {
+	return d.touched && d.serialize(d.top) != d.src
+}
+
+// XMLQuery returns the underlying xmlquery document node, for what this package does not offer. Changes
+// made through it are written back like any other edit; values are escaped as needed.
+func (d *Document) XMLQuery() *xmlquery.Node {
+	d.touched = true
+	return d.top
+}
+
+func (d *Document) serialize(n *xmlquery.Node) string {
+	w := writer{info: d.info, quote: d.quote}
+	w.b.Grow(len(d.src) + 256)
+	w.node(n)
+	return w.b.String()
+}
+
+// ErrNoMatch is wrapped by the errors of methods whose expression or lookup matched nothing.
+var ErrNoMatch = errors.New("no match")
+
+// ExprError reports an XPath expression that does not compile or cannot be evaluated.
+type ExprError struct {
+	// Expr is the expression as given.
+	Expr string
+	// Err is what went wrong.
+	Err error
+}
+
+// Error names the expression and what is wrong with it.
+func (e *ExprError) Error() string {
+	return fmt.Sprintf("xmldoc: bad XPath expression %q: %v", e.Expr, e.Err)
+}
+
+// Unwrap returns Err.
+func (e *ExprError) Unwrap() error { return e.Err }

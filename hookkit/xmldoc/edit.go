@@ -1,0 +1,369 @@
+package xmldoc
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/antchfx/xmlquery"
+)
+
+// matches returns the nodes expr selects, failing with ErrNoMatch when there are none.
+func (d *Document) matches(expr string) ([]*Node, error) {
+	nodes, err := d.queryNodes(d.top, expr)
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("xmldoc: %s: %w", expr, ErrNoMatch)
+	}
+	return nodes, nil
+}
+
+// one returns the element expr selects, failing unless there is exactly one.
+func (d *Document) one(expr string) (*Node, error) {
+	nodes, err := d.matches(expr)
+	if err != nil {
+		return nil, err
+	}
+	if len(nodes) > 1 {
+		return nil, fmt.Errorf("xmldoc: %s: selects %d nodes, want one", expr, len(nodes))
+	}
+	if !nodes[0].IsElement() {
+		return nil, fmt.Errorf("xmldoc: %s: selects a node that is not an element", expr)
+	}
+	return nodes[0], nil
+}
+
+// Set sets the value of every node expr selects (see Node.SetValue): Set("/domain/name", "vm2"),
+// Set("/domain/devices/disk[target/@dev='vda']/source/@file", "/new/path"). It fails, wrapping
+// ErrNoMatch, when expr selects nothing.
+func (d *Document) Set(expr, value string) error {
+	nodes, err := d.matches(expr)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if err := n.SetValue(value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetAttr sets attribute name to value on every element expr selects, adding it where it is missing. It
+// fails, wrapping ErrNoMatch, when expr selects nothing.
+func (d *Document) SetAttr(expr, name, value string) error {
+	nodes, err := d.matches(expr)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if err := n.SetAttr(name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Remove removes every node expr selects (elements, attributes, text) and returns how many it removed;
+// selecting nothing is not an error.
+func (d *Document) Remove(expr string) (int, error) {
+	nodes, err := d.queryNodes(d.top, expr)
+	if err != nil {
+		return 0, err
+	}
+	for i, n := range nodes {
+		if err := n.Remove(); err != nil {
+			return i, err
+		}
+	}
+	return len(nodes), nil
+}
+
+// AddElement appends a new empty element name to the one element expr selects (see Node.AddElement).
+func (d *Document) AddElement(expr, name string) (*Node, error) {
+	n, err := d.one(expr)
+	if err != nil {
+		return nil, err
+	}
+	return n.AddElement(name)
+}
+
+// AddXML appends the XML fragment to the one element expr selects (see Node.AddXML).
+func (d *Document) AddXML(expr, fragment string) ([]*Node, error) {
+	n, err := d.one(expr)
+	if err != nil {
+		return nil, err
+	}
+	return n.AddXML(fragment)
+}
+
+// checkValue refuses what XML 1.0 cannot carry, even escaped.
+func checkValue(s string) error {
+	if i := firstInvalid(s); i >= 0 {
+		return fmt.Errorf("xmldoc: value has a character XML cannot carry at byte %d", i)
+	}
+	return nil
+}
+
+func checkComment(s string) error {
+	if strings.Contains(s, "--") || strings.HasSuffix(s, "-") {
+		return errors.New(`xmldoc: a comment cannot contain "--" or end with "-"`)
+	}
+	return checkValue(s)
+}
+
+// isName reports whether s is an XML name with at most one colon, between a prefix and a local name.
+func isName(s string) bool {
+	prefix, local, found := strings.Cut(s, ":")
+	if !found {
+		return isNCName(s)
+	}
+	return isNCName(prefix) && isNCName(local)
+}
+
+// isNCName reports whether s is an XML name without a colon.
+func isNCName(s string) bool {
+	for i, r := range s {
+		ok := unicode.IsLetter(r) || r == '_' ||
+			i > 0 && (unicode.IsDigit(r) || r == '-' || r == '.' || unicode.Is(unicode.Mn, r))
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func xmlName(prefix, local string) xml.Name { return xml.Name{Space: prefix, Local: local} }
+
+// inScope returns the namespace declarations in scope at element el, nearest first, without the ones
+// that nearer declarations of the same prefix hide.
+func inScope(el *xmlquery.Node) []nsBinding {
+	var out []nsBinding
+	for a := el; a != nil; a = a.Parent {
+		for _, at := range a.Attr {
+			var p string
+			switch {
+			case at.Name.Space == "xmlns":
+				p = at.Name.Local
+			case at.Name.Space == "" && at.Name.Local == "xmlns":
+				p = ""
+			default:
+				continue
+			}
+			if !slices.ContainsFunc(out, func(b nsBinding) bool { return b.prefix == p }) {
+				out = append(out, nsBinding{p, at.Value})
+			}
+		}
+	}
+	return out
+}
+
+// resolve returns the namespace URI of the prefix of name: the caller's binding, else the document's
+// declaration in scope at el.
+func (d *Document) resolve(el *xmlquery.Node, prefix string) (string, error) {
+	if prefix == "xml" {
+		return xmlURI, nil
+	}
+	if uri, ok := d.ns[prefix]; ok {
+		return uri, nil
+	}
+	for _, b := range inScope(el) {
+		if b.prefix == prefix && b.uri != "" {
+			return b.uri, nil
+		}
+	}
+	return "", fmt.Errorf("xmldoc: prefix %q is neither bound (Document.Bind) nor declared in the document", prefix)
+}
+
+// attrName splits an attribute name given by the caller into namespace URI and local name.
+func (d *Document) attrName(el *xmlquery.Node, name string) (uri, local string, err error) {
+	if !isName(name) || name == "xmlns" || strings.HasPrefix(name, "xmlns:") {
+		return "", "", fmt.Errorf("xmldoc: %q is not an attribute name this package sets", name)
+	}
+	prefix, local, found := strings.Cut(name, ":")
+	if !found {
+		return "", name, nil
+	}
+	uri, err = d.resolve(el, prefix)
+	return uri, local, err
+}
+
+// prefixFor returns the prefix to write for namespace uri on element el (an attribute's element): one in
+// scope there, or the prefix of name, declared on el.
+func (d *Document) prefixFor(el *xmlquery.Node, name, uri string) (string, error) {
+	if uri == xmlURI {
+		return "xml", nil
+	}
+	scope := inScope(el)
+	for _, b := range scope {
+		if b.uri == uri && b.prefix != "" {
+			return b.prefix, nil
+		}
+	}
+	prefix, _, _ := strings.Cut(name, ":")
+	if slices.ContainsFunc(scope, func(b nsBinding) bool { return b.prefix == prefix }) {
+		return "", fmt.Errorf("xmldoc: cannot declare prefix %q for %s on <%s>: the document uses it for another namespace", prefix, uri, qname(el.Prefix, el.Data))
+	}
+	el.Attr = append(el.Attr, xmlquery.Attr{Name: xmlName("xmlns", prefix), Value: uri, NamespaceURI: xmlnsURI})
+	return prefix, nil
+}
+
+// newElement returns a detached element named name for a place under parent.
+func (d *Document) newElement(parent *xmlquery.Node, name string) (*xmlquery.Node, error) {
+	if !isName(name) {
+		return nil, fmt.Errorf("xmldoc: %q is not an element name", name)
+	}
+	d.touched = true
+	prefix, local, found := strings.Cut(name, ":")
+	scope := inScope(parent)
+	if !found {
+		c := &xmlquery.Node{Type: xmlquery.ElementNode, Data: name}
+		for _, b := range scope {
+			if b.prefix == "" {
+				c.NamespaceURI = b.uri
+			}
+		}
+		return c, nil
+	}
+	uri, err := d.resolve(parent, prefix)
+	if err != nil {
+		return nil, err
+	}
+	c := &xmlquery.Node{Type: xmlquery.ElementNode, Data: local, NamespaceURI: uri}
+	for _, b := range scope {
+		if b.uri == uri {
+			c.Prefix = b.prefix
+			return c, nil
+		}
+	}
+	c.Prefix = prefix
+	c.Attr = []xmlquery.Attr{{Name: xmlName("xmlns", prefix), Value: uri, NamespaceURI: xmlnsURI}}
+	return c, nil
+}
+
+// addXML parses fragment in the scope of parent and appends its nodes to parent.
+func (d *Document) addXML(parent *xmlquery.Node, fragment string) ([]*Node, error) {
+	scope := inScope(parent)
+	var callerOnly []nsBinding
+	for p, uri := range d.ns {
+		if !slices.ContainsFunc(scope, func(b nsBinding) bool { return b.prefix == p }) {
+			callerOnly = append(callerOnly, nsBinding{p, uri})
+		}
+	}
+	slices.SortFunc(callerOnly, func(a, b nsBinding) int { return strings.Compare(a.prefix, b.prefix) })
+	parseScope := slices.Clone(callerOnly)
+	for i := len(scope) - 1; i >= 0; i-- {
+		parseScope = append(parseScope, scope[i])
+	}
+	top, err := d.parse(fragment, true, parseScope)
+	if err != nil {
+		return nil, fmt.Errorf("xmldoc: bad XML fragment: %w", err)
+	}
+	var added []*Node
+	for c := top.FirstChild; c != nil; {
+		next := c.NextSibling
+		xmlquery.RemoveFromTree(c)
+		switch {
+		case isSpace(c):
+		case c.Type == xmlquery.ElementNode:
+			for _, b := range callerOnly {
+				if usesPrefix(c, b.prefix) && !slices.ContainsFunc(c.Attr, func(a xmlquery.Attr) bool {
+					return a.Name.Space == "xmlns" && a.Name.Local == b.prefix
+				}) {
+					c.Attr = append(c.Attr, xmlquery.Attr{Name: xmlName("xmlns", b.prefix), Value: b.uri, NamespaceURI: xmlnsURI})
+				}
+			}
+			appendIndented(parent, c)
+			added = append(added, &Node{doc: d, n: c})
+		default:
+			appendIndented(parent, c)
+		}
+		c = next
+	}
+	if len(added) == 0 {
+		return nil, errors.New("xmldoc: the XML fragment holds no element")
+	}
+	d.touched = true
+	return added, nil
+}
+
+// usesPrefix reports whether n or an element under it writes prefix on its name or an attribute's.
+func usesPrefix(n *xmlquery.Node, prefix string) bool {
+	if n.Type != xmlquery.ElementNode {
+		return false
+	}
+	if n.Prefix == prefix {
+		return true
+	}
+	for _, a := range n.Attr {
+		if a.Name.Space == prefix {
+			return true
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if usesPrefix(c, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// isSpace reports whether n is a text node of whitespace only (indentation).
+func isSpace(n *xmlquery.Node) bool {
+	return n != nil && n.Type == xmlquery.TextNode && strings.TrimLeft(n.Data, " \t\r\n") == ""
+}
+
+func spaceNode(s string) *xmlquery.Node { return &xmlquery.Node{Type: xmlquery.TextNode, Data: s} }
+
+// appendIndented appends child as parent's last child, with the indentation its element siblings have
+// (or one level deeper than parent's own), so that libvirt-formatted XML stays formatted.
+func appendIndented(parent, child *xmlquery.Node) {
+	last := parent.LastChild
+	switch {
+	case last != nil && isSpace(last) && strings.Contains(last.Data, "\n"):
+		indent := last.Data + "  "
+		for c := last.PrevSibling; c != nil; c = c.PrevSibling {
+			if c.Type == xmlquery.ElementNode {
+				if isSpace(c.PrevSibling) {
+					indent = c.PrevSibling.Data
+				}
+				break
+			}
+		}
+		insertBefore(last, spaceNode(indent))
+		insertBefore(last, child)
+	case last == nil && isSpace(parent.PrevSibling) && strings.Contains(parent.PrevSibling.Data, "\n"):
+		outer := parent.PrevSibling.Data
+		xmlquery.AddChild(parent, spaceNode(outer+"  "))
+		xmlquery.AddChild(parent, child)
+		xmlquery.AddChild(parent, spaceNode(outer))
+	default:
+		xmlquery.AddChild(parent, child)
+	}
+}
+
+// insertBefore inserts n as the sibling right before at.
+func insertBefore(at, n *xmlquery.Node) {
+	if prev := at.PrevSibling; prev != nil {
+		xmlquery.AddImmediateSibling(prev, n)
+		return
+	}
+	n.Parent = at.Parent
+	n.NextSibling = at
+	n.PrevSibling = nil
+	at.PrevSibling = n
+	at.Parent.FirstChild = n
+}
+
+// insertAfter inserts child right after sibling, with sibling's indentation.
+func insertAfter(sibling, child *xmlquery.Node) {
+	xmlquery.AddImmediateSibling(sibling, child)
+	if isSpace(sibling.PrevSibling) {
+		xmlquery.AddImmediateSibling(sibling, spaceNode(sibling.PrevSibling.Data))
+	}
+}
