@@ -149,6 +149,9 @@ type Handler struct {
 	Func string
 	// Kind is domain, filter, network, port or daemon.
 	Kind string
+	// Doc is true when Func also takes the parsed document (func(*hookkit.Domain, *xmldoc.Document)
+	// error): it is registered through xmldoc.Filter, which hands a changed document to libvirt.
+	Doc bool
 	// Drivers are the drivers whose calls the handler receives: qemu, or qemu, lxc, libxl and bhyve for
 	// a domain event.
 	Drivers []Driver
@@ -174,6 +177,8 @@ type Routes struct {
 	Package  string
 	Hookkit  string
 	Handlers []Handler
+	// XMLDoc is true when a handler is registered through xmldoc.Filter.
+	XMLDoc bool
 }
 
 // Config is the data of ConfigTmpl: typed structs for the element a domain keeps in its

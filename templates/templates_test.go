@@ -34,7 +34,7 @@ var (
 		Method: "OnDomainRelease", Func: "onDomainRelease", Kind: "domain", Drivers: []templates.Driver{qemu, lxc, libxl, bhyve},
 		Argv: "<domain name> release end <reason>"}
 	migrate = templates.Handler{Package: "main", Hookkit: hk, Event: "qemu:migrate", Driver: "qemu", Op: "migrate",
-		Method: "OnQEMUMigrate", Func: "onQEMUMigrate", Kind: "filter", Drivers: []templates.Driver{qemu},
+		Method: "OnQEMUMigrate", Func: "onQEMUMigrate", Kind: "filter", Doc: true, Drivers: []templates.Driver{qemu},
 		Argv: "<domain name> migrate begin -", When: "on the destination, before the incoming migration is prepared; stdin carries secrets",
 		Failure: "the incoming migration is cancelled"}
 	started = templates.Handler{Package: "main", Hookkit: hk, Event: "network:started", Driver: "network", Op: "started",
@@ -89,7 +89,7 @@ var cases = []struct {
 	{"main.go", templates.MainTmpl, project},
 	{"Makefile", templates.MakefileTmpl, project},
 	{"README.md", templates.ReadmeTmpl, project},
-	{"routes.go", templates.RoutesTmpl, templates.Routes{Package: "main", Hookkit: hk, Handlers: []templates.Handler{prepare, release, migrate, port}}},
+	{"routes.go", templates.RoutesTmpl, templates.Routes{Package: "main", Hookkit: hk, Handlers: []templates.Handler{prepare, release, migrate, port}, XMLDoc: true}},
 	{"routes-empty.go", templates.RoutesTmpl, templates.Routes{Package: "main", Hookkit: hk}},
 	{"handler_domain.go", templates.HandlerDomainTmpl, prepare},
 	{"handler_domain-all.go", templates.HandlerDomainTmpl, release},

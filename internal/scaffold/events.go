@@ -168,7 +168,7 @@ func (e Event) Handler(pkg string) templates.Handler {
 	s := e.Specs[0]
 	h := templates.Handler{
 		Package: pkg, Hookkit: HookkitModule, Event: e.String(), Driver: e.Driver, Op: e.Op,
-		Method: e.Method(), Func: e.Func(), Kind: e.Kind(),
+		Method: e.Method(), Func: e.Func(), Kind: e.Kind(), Doc: e.Kind() == "filter",
 		Argv:   fmt.Sprintf("%s %s %s %s", s.Object, s.Op, s.SubOp, s.Extra),
 		Legacy: s.Legacy,
 	}

@@ -123,6 +123,7 @@ func Handlers(dir string) (pkg string, hs []templates.Handler, err error) {
 				}
 				h := e.Handler(pkg)
 				h.Func = fn.Name.Name
+				h.Doc = fn.Type.Params.NumFields() == 2 // func(*hookkit.Domain, *xmldoc.Document) error
 				hs = append(hs, h)
 			}
 		}
@@ -136,7 +137,11 @@ func SyncRoutes(dir string, force bool) (Result, error) {
 	if err != nil {
 		return Result{Path: filepath.Join(dir, RoutesFile)}, err
 	}
-	b, err := templates.Render(templates.RoutesTmpl, templates.Routes{Package: pkg, Hookkit: HookkitModule, Handlers: hs})
+	data := templates.Routes{Package: pkg, Hookkit: HookkitModule, Handlers: hs}
+	for _, h := range hs {
+		data.XMLDoc = data.XMLDoc || h.Doc
+	}
+	b, err := templates.Render(templates.RoutesTmpl, data)
 	if err != nil {
 		return Result{}, err
 	}

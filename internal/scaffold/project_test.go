@@ -33,7 +33,7 @@ func goCmd(t *testing.T, dir string, args ...string) string {
 
 func newProject(t *testing.T, events string) string {
 	t.Helper()
-	dep, err := scaffold.LocateHookkit(moduleRoot(t))
+	dep, err := scaffold.LocateHookkit(moduleRoot(t), nil)
 	require.NoError(t, err)
 	evs, err := scaffold.ParseEvents(events)
 	require.NoError(t, err)

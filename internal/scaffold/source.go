@@ -41,13 +41,17 @@ type Dependency struct {
 }
 
 // LocateHookkit decides how a new project requires hookkit. A source tree given by replace (the
-// --hookkit-replace flag) wins, then $HOOKKIT_REPLACE, then a released version the CLI was built from
-// (go install ...@vX.Y.Z), then the source tree the CLI was compiled from when it still exists.
-func LocateHookkit(replace string) (Dependency, error) {
+// --hookkit-replace flag) wins, then $HOOKKIT_REPLACE (read with getenv, os.Getenv when nil), then a
+// released version the CLI was built from (go install ...@vX.Y.Z), then the source tree the CLI was
+// compiled from when it still exists.
+func LocateHookkit(replace string, getenv func(string) string) (Dependency, error) {
 	if replace != "" {
 		return fromTree(replace, "--hookkit-replace")
 	}
-	if env := os.Getenv(ReplaceEnv); env != "" {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if env := getenv(ReplaceEnv); env != "" {
 		return fromTree(env, "$"+ReplaceEnv)
 	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Path == HookkitModule && released(bi.Main.Version) {
