@@ -1,0 +1,89 @@
+package daemonproc
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/hookkit-dev/hookkit/hookkit/event"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeProc writes a proc tree with a boot time and one stat file per process.
+func fakeProc(t *testing.T, boot int64, procs map[int]string, ticks map[int]uint64) string {
+	t.Helper()
+	root := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(root, "stat"),
+		fmt.Appendf(nil, "cpu  1 2 3\nbtime %d\nprocesses 9\n", boot), 0o644))
+	for pid, name := range procs {
+		dir := filepath.Join(root, fmt.Sprint(pid))
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		// Fields 3..21 then starttime (22) and a few more.
+		line := fmt.Sprintf("%d (%s) S 1 %d %d 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 %d 1000 10 18446744073709551615\n",
+			pid, name, pid, pid, ticks[pid])
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "stat"), []byte(line), 0o644))
+	}
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "self"), 0o755))
+	return root
+}
+
+func TestFind(t *testing.T) {
+	root := fakeProc(t, 1_700_000_000,
+		map[int]string{10: "virtqemud", 7: "libvirtd", 30: "bash", 42: "virtnetworkd", 50: "we (ird) name"},
+		map[int]uint64{10: 250, 7: 100, 30: 5, 42: 1000, 50: 1})
+	ps, err := Find(root)
+	require.NoError(t, err)
+	require.Len(t, ps, 3)
+	assert.Equal(t, Process{PID: 7, Name: "libvirtd", Started: time.Unix(1_700_000_001, 0)}, ps[0])
+	assert.Equal(t, "virtqemud", ps[1].Name)
+	assert.Equal(t, time.Unix(1_700_000_002, 500_000_000), ps[1].Started)
+	assert.Equal(t, "virtnetworkd (pid 42)", ps[2].String())
+}
+
+func TestFindWithoutBootTime(t *testing.T) {
+	_, err := Find(t.TempDir())
+	require.Error(t, err)
+}
+
+func TestParseStatOddName(t *testing.T) {
+	name, ticks, err := parseStat([]byte("5 (a) b) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 777 9\n"))
+	require.NoError(t, err)
+	assert.Equal(t, "a) b", name)
+	assert.Equal(t, uint64(777), ticks)
+	_, _, err = parseStat([]byte("garbage"))
+	assert.Error(t, err)
+}
+
+func TestServingAndNames(t *testing.T) {
+	ps := []Process{{PID: 1, Name: "libvirtd"}, {PID: 2, Name: "virtqemud"}, {PID: 3, Name: "virtnetworkd"},
+		{PID: 4, Name: "virtstoraged"}}
+	tests := []struct {
+		driver event.Driver
+		pids   []int
+	}{
+		{event.QEMU, []int{1, 2}},
+		{event.Network, []int{1, 3}},
+		{event.LXC, []int{1}},
+		{event.Daemon, []int{1, 2, 3, 4}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.driver), func(t *testing.T) {
+			var pids []int
+			for _, p := range Serving(tt.driver, ps) {
+				pids = append(pids, p.PID)
+			}
+			assert.Equal(t, tt.pids, pids)
+		})
+	}
+	assert.Equal(t, []string{"libvirtd", "virtxend"}, Names(event.Libxl))
+}
+
+func TestReloadAdvice(t *testing.T) {
+	lines := ReloadAdvice([]event.Driver{event.QEMU, event.LXC}, []Process{{PID: 9, Name: "virtqemud"}})
+	require.Len(t, lines, 2)
+	assert.Equal(t, "qemu had no hook before: reload virtqemud (pid 9) so libvirt sees it: kill -HUP 9 (or: systemctl reload virtqemud)", lines[0])
+	assert.Contains(t, lines[1], "lxc had no hook before: no running daemon serves it (libvirtd or virtlxcd)")
+}

@@ -1,0 +1,227 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/hookkit-dev/hookkit/hookkit/event"
+)
+
+// Sequence is a lifecycle action whose hook calls can be replayed.
+type Sequence struct {
+	Name string
+	// Drivers are the drivers for which libvirt makes this sequence; the first is the default.
+	Drivers []event.Driver
+	// Summary says which calls libvirt makes.
+	Summary string
+	play    func(p *player) string
+}
+
+// Sequences lists the replayable actions (libvirt-hooks.md, "Which lifecycle paths produce which hooks").
+var Sequences = []Sequence{
+	{Name: "start", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
+		Summary: "prepare, start, started; on a failure stopped and release(failed) where libvirt runs them",
+		play:    func(p *player) string { return p.start() }},
+	{Name: "destroy", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
+		Summary: "stopped, release(destroyed); failures are ignored",
+		play: func(p *player) string {
+			p.stop("destroyed")
+			return "destroyed"
+		}},
+	{Name: "restore", Drivers: []event.Driver{event.QEMU},
+		Summary: "restore (filter), then prepare, start, started with the filtered XML",
+		play:    func(p *player) string { return p.filterThenStart("restore") }},
+	{Name: "migrate", Drivers: []event.Driver{event.QEMU, event.Libxl},
+		Summary: "on the destination: migrate (filter), then prepare, start, started with the filtered XML",
+		play:    func(p *player) string { return p.filterThenStart("migrate") }},
+	{Name: "net-start", Drivers: []event.Driver{event.Network},
+		Summary: "network start, started",
+		play:    func(p *player) string { return p.netStart() }},
+	{Name: "port", Drivers: []event.Driver{event.Network},
+		Summary: "port-created when an interface is plugged, port-deleted when it goes away",
+		play:    func(p *player) string { return p.port() }},
+}
+
+// LookupSequence returns the sequence called name, or nil.
+func LookupSequence(name string) *Sequence {
+	for i := range Sequences {
+		if Sequences[i].Name == name {
+			return &Sequences[i]
+		}
+	}
+	return nil
+}
+
+// SequenceNames returns the names of Sequences joined by "|".
+func SequenceNames() string {
+	var names []string
+	for _, s := range Sequences {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, "|")
+}
+
+// SequenceResult is a replayed sequence.
+type SequenceResult struct {
+	Sequence *Sequence
+	Driver   event.Driver
+	Steps    []*Result
+	// Outcome says how the action ended for libvirt, e.g. "started" or "start aborted at prepare".
+	Outcome string
+}
+
+// Failed reports whether any step failed.
+func (s *SequenceResult) Failed() bool {
+	return slices.ContainsFunc(s.Steps, func(r *Result) bool { return r.Failed() })
+}
+
+// PlaySequence replays the sequence for driver d (the sequence's default when ""). doc, when not nil,
+// replaces the built-in sample stdin of every step; object, when not "", replaces the name from the XML.
+func (r *Runner) PlaySequence(ctx context.Context, seq *Sequence, d event.Driver, doc []byte, docName, object string) (*SequenceResult, error) {
+	if d == "" {
+		d = seq.Drivers[0]
+	}
+	if !slices.Contains(seq.Drivers, d) {
+		return nil, fmt.Errorf("libvirt has no %s sequence for driver %s (only %s)", seq.Name, d, driverNames(seq.Drivers))
+	}
+	p := &player{ctx: ctx, r: r, driver: d, doc: doc, docName: docName, object: object,
+		res: &SequenceResult{Sequence: seq, Driver: d}}
+	p.res.Outcome = seq.play(p)
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.res, nil
+}
+
+func driverNames(ds []event.Driver) string {
+	var s []string
+	for _, d := range ds {
+		s = append(s, string(d))
+	}
+	return strings.Join(s, ", ")
+}
+
+type player struct {
+	ctx     context.Context
+	r       *Runner
+	driver  event.Driver
+	doc     []byte // user document or filter output, for every step
+	docName string
+	object  string
+	res     *SequenceResult
+	err     error
+}
+
+// call runs one step and reports whether it succeeded; after an error of the runner itself every later step
+// is skipped.
+func (p *player) call(d event.Driver, op, extra string) bool {
+	if p.err != nil {
+		return false
+	}
+	spec := event.Lookup(d, op)
+	if spec == nil {
+		p.err = fmt.Errorf("internal error: no %s %s in the event table", d, op)
+		return false
+	}
+	c := Call{Driver: d, Op: op, SubOp: spec.SubOp, Extra: spec.Extra}
+	if extra != "" {
+		c.Extra = extra
+	}
+	if spec.Payload != event.PayloadNone {
+		if p.doc != nil {
+			c.Input, c.InputName = p.doc, p.docName
+		} else {
+			c.InputName, c.Input = Sample(d, op)
+			c.InputName = "built-in sample " + c.InputName
+		}
+	}
+	c.Object = p.object
+	if c.Object == "" {
+		c.Object = ObjectName(c.Input)
+	}
+	if c.Object == "" {
+		c.Object = "-"
+	}
+	res, err := p.r.Run(p.ctx, c)
+	if err != nil {
+		p.err = err
+		return false
+	}
+	p.res.Steps = append(p.res.Steps, res)
+	return !res.Failed()
+}
+
+// releaseExtra is argv[4] of release: the shutoff reason for qemu and lxc (libvirt >= 10.5), "-" otherwise.
+func (p *player) releaseExtra(reason string) string {
+	if spec := event.Lookup(p.driver, "release"); spec != nil && spec.Extra == "<reason>" {
+		return reason
+	}
+	return "-"
+}
+
+func (p *player) stop(reason string) {
+	p.call(p.driver, "stopped", "")
+	p.call(p.driver, "release", p.releaseExtra(reason))
+}
+
+// stopsAfterFailure reports whether libvirt runs stopped and release after op failed during a start
+// (libvirt-hooks.md §1: qemu and lxc always; libxl not after prepare; bhyve never).
+func (p *player) stopsAfterFailure(op string) bool {
+	switch p.driver {
+	case event.QEMU, event.LXC:
+		return true
+	case event.Libxl:
+		return op != "prepare"
+	}
+	return false
+}
+
+func (p *player) start() string {
+	for _, op := range []string{"prepare", "start", "started"} {
+		if !p.call(p.driver, op, "") {
+			if p.err == nil && p.stopsAfterFailure(op) {
+				p.stop("failed")
+			}
+			if op == "started" {
+				return "start failed at started: the VM was killed again"
+			}
+			return "start aborted at " + op
+		}
+	}
+	return "started"
+}
+
+func (p *player) filterThenStart(op string) string {
+	if !p.call(p.driver, op, "") {
+		return op + " aborted"
+	}
+	last := p.res.Steps[len(p.res.Steps)-1]
+	if out := last.Output(); p.doc != nil || string(out) != string(last.Call.Input) {
+		p.doc, p.docName = out, "the XML after the "+op+" filter"
+	}
+	outcome := p.start()
+	if outcome == "started" {
+		return op + "d and started"
+	}
+	return outcome
+}
+
+func (p *player) netStart() string {
+	if !p.call(event.Network, "start", "") {
+		return "network start aborted"
+	}
+	if !p.call(event.Network, "started", "") {
+		return "network shut down again (libvirt runs no stopped hook here)"
+	}
+	return "network started"
+}
+
+func (p *player) port() string {
+	if !p.call(event.Network, "port-created", "") {
+		return "port allocation failed: the interface attach or the VM start fails"
+	}
+	p.call(event.Network, "port-deleted", "")
+	return "port created and deleted"
+}
