@@ -17,16 +17,20 @@ import (
 // function's doc comment registers it with Router.OnQEMUPrepare.
 const HandleDirective = "//hookkit:handle "
 
-// AddHandler writes the handler of e and its test into the package in dir (unless they exist; an edited
-// handler is kept as it is) and rewrites the routes file, so that running it twice changes nothing.
-func AddHandler(dir string, e Event, force bool) ([]Result, error) {
+// AddHandlers writes the handler of each event and its test into the package in dir (an edited handler
+// is kept as it is), then rewrites the routes file once, so that running it twice changes nothing.
+func AddHandlers(dir string, evs []Event, force bool) ([]Result, error) {
 	pkg, err := packageName(dir)
 	if err != nil {
 		return nil, err
 	}
-	results, err := writeHandler(dir, pkg, e, force)
-	if err != nil {
-		return results, err
+	var results []Result
+	for _, e := range evs {
+		rs, err := writeHandler(dir, pkg, e, force)
+		results = append(results, rs...)
+		if err != nil {
+			return results, err
+		}
 	}
 	r, err := SyncRoutes(dir, force)
 	return append(results, r), err

@@ -26,12 +26,12 @@ func mustEvent(t *testing.T, s string) scaffold.Event {
 	return e
 }
 
-func TestAddHandler(t *testing.T) {
+func TestAddHandlers(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
 	started := mustEvent(t, "qemu:started")
 
-	res, err := scaffold.AddHandler(dir, started, false)
+	res, err := scaffold.AddHandlers(dir, []scaffold.Event{started}, false)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]scaffold.Action{"on_qemu_started.go": scaffold.Created, "on_qemu_started_test.go": scaffold.Created,
 		"routes_gen.go": scaffold.Created}, actions(res))
@@ -42,7 +42,7 @@ func TestAddHandler(t *testing.T) {
 
 	// Idempotent: the second run changes nothing.
 	before := snapshot(t, dir)
-	res, err = scaffold.AddHandler(dir, started, false)
+	res, err = scaffold.AddHandlers(dir, []scaffold.Event{started}, false)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]scaffold.Action{"on_qemu_started.go": scaffold.Unchanged, "on_qemu_started_test.go": scaffold.Unchanged,
 		"routes_gen.go": scaffold.Unchanged}, actions(res))
@@ -51,7 +51,7 @@ func TestAddHandler(t *testing.T) {
 	// A handler the user edited is the user's: kept without an error, and still registered.
 	handler := filepath.Join(dir, "on_qemu_started.go")
 	edit(t, handler, "return nil", "return nil // edited")
-	res, err = scaffold.AddHandler(dir, started, false)
+	res, err = scaffold.AddHandlers(dir, []scaffold.Event{started}, false)
 	require.NoError(t, err)
 	assert.Equal(t, scaffold.Kept, actions(res)["on_qemu_started.go"])
 	assert.Contains(t, read(t, handler), "// edited")
@@ -59,7 +59,7 @@ func TestAddHandler(t *testing.T) {
 	// A second event, and a handler the user wrote by hand with the directive, are both registered.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "audit.go"), []byte("package main\n\nimport \"github.com/hookkit-dev/hookkit/hookkit\"\n\n"+
 		"// audit logs every prepare.\n//\n//hookkit:handle domain:prepare\nfunc audit(dom *hookkit.Domain) error { return nil }\n"), 0o644))
-	res, err = scaffold.AddHandler(dir, mustEvent(t, "network:port-created"), false)
+	res, err = scaffold.AddHandlers(dir, []scaffold.Event{mustEvent(t, "network:port-created")}, false)
 	require.NoError(t, err)
 	assert.Equal(t, scaffold.Updated, actions(res)["routes_gen.go"])
 	assert.Contains(t, read(t, filepath.Join(dir, "routes_gen.go")),
@@ -68,11 +68,11 @@ func TestAddHandler(t *testing.T) {
 	// The routes file is hookkit's: an edit is refused, then overwritten with force.
 	routesPath := filepath.Join(dir, "routes_gen.go")
 	edit(t, routesPath, "r.OnDomainPrepare(audit)", "r.OnDomainPrepare(audit) // mine")
-	_, err = scaffold.AddHandler(dir, started, false)
+	_, err = scaffold.AddHandlers(dir, []scaffold.Event{started}, false)
 	var ee *scaffold.EditedError
 	require.ErrorAs(t, err, &ee)
 	assert.Contains(t, read(t, routesPath), "// mine")
-	res, err = scaffold.AddHandler(dir, started, true)
+	res, err = scaffold.AddHandlers(dir, []scaffold.Event{started}, true)
 	require.NoError(t, err)
 	assert.Equal(t, scaffold.Forced, actions(res)["routes_gen.go"])
 	assert.Equal(t, scaffold.Forced, actions(res)["on_qemu_started.go"])
@@ -91,10 +91,10 @@ func TestHandlersErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "bad.go:3")
 }
 
-func TestAddHandlerUsesPackage(t *testing.T) {
+func TestAddHandlersUsesPackage(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "doc.go"), []byte("// Package hooks is a library.\npackage hooks\n"), 0o644))
-	_, err := scaffold.AddHandler(dir, mustEvent(t, "daemon:reload"), false)
+	_, err := scaffold.AddHandlers(dir, []scaffold.Event{mustEvent(t, "daemon:reload")}, false)
 	require.NoError(t, err)
 	assert.Contains(t, read(t, filepath.Join(dir, "on_daemon_reload.go")), "\npackage hooks\n")
 	assert.Contains(t, read(t, filepath.Join(dir, "routes_gen.go")), "\npackage hooks\n")

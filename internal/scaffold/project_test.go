@@ -137,7 +137,7 @@ func TestGenInProject(t *testing.T) {
 		t.Skip("builds a generated project")
 	}
 	dir := newProject(t, "qemu:prepare")
-	_, err := scaffold.AddHandler(dir, mustEvent(t, "network:port-deleted"), false)
+	_, err := scaffold.AddHandlers(dir, []scaffold.Event{mustEvent(t, "network:port-deleted")}, false)
 	require.NoError(t, err)
 	sample, err := os.ReadFile(filepath.Join("testdata", "portforward.xml"))
 	require.NoError(t, err)
