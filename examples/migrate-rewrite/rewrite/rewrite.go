@@ -201,4 +201,3 @@ func Register(r *hookkit.Router, load func() (*Rules, error)) {
 	r.OnDomainMigrate(f)
 	r.OnDomainRestore(f)
 }
-

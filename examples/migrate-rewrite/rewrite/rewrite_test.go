@@ -145,7 +145,9 @@ func TestNothingWrittenOnError(t *testing.T) {
 		extra   func(*hookkit.Domain) error
 		wantErr string
 	}{
-		{"rules file unreadable", func() (*Rules, error) { return nil, errors.New("config /etc/hookkit/migrate-rewrite.json: unexpected EOF") }, nil,
+		{"rules file unreadable", func() (*Rules, error) {
+			return nil, errors.New("config /etc/hookkit/migrate-rewrite.json: unexpected EOF")
+		}, nil,
 			"migrate-rewrite: config /etc/hookkit/migrate-rewrite.json: unexpected EOF"},
 		{"invalid rule", func() (*Rules, error) { return &Rules{Disks: []DiskRule{{"/var/lib/libvirt/images", "srv"}}}, nil }, nil,
 			`migrate-rewrite: rules: disks[0].replacement: "srv" is not absolute`},
