@@ -349,6 +349,8 @@ func (d *Document) SetMetadata(ns string, v any) error {
 		}
 		return fmt.Errorf("xmldoc: metadata %s: the value marshals to %d elements, the first in namespace %q", ns, len(added), el.NamespaceURI)
 	}
+	// Written in the document's style rather than encoding/xml's.
+	d.forget(el)
 	if el.NamespaceURI == "" {
 		el.NamespaceURI = ns
 		el.Prefix = d.metadataPrefix(meta, ns)
@@ -391,4 +393,12 @@ func (d *Document) RemoveMetadata(ns string) (bool, error) {
 		return false, err
 	}
 	return true, (&Node{doc: d, n: el}).Remove()
+}
+
+// forget drops how n and its descendants were written, so that the serializer writes them afresh.
+func (d *Document) forget(n *xmlquery.Node) {
+	delete(d.info, n)
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		d.forget(c)
+	}
 }

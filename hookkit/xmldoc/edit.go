@@ -264,31 +264,35 @@ func (d *Document) addXML(parent *xmlquery.Node, fragment string) ([]*Node, erro
 	if err != nil {
 		return nil, fmt.Errorf("xmldoc: bad XML fragment: %w", err)
 	}
+	var nodes []*xmlquery.Node
+	hasElement := false
+	for c := top.FirstChild; c != nil; c = c.NextSibling {
+		if !isSpace(c) {
+			nodes = append(nodes, c)
+			hasElement = hasElement || c.Type == xmlquery.ElementNode
+		}
+	}
+	if !hasElement {
+		return nil, errors.New("xmldoc: the XML fragment holds no element")
+	}
+	d.touched = true
 	var added []*Node
-	for c := top.FirstChild; c != nil; {
-		next := c.NextSibling
+	for _, c := range nodes {
 		xmlquery.RemoveFromTree(c)
-		switch {
-		case isSpace(c):
-		case c.Type == xmlquery.ElementNode:
+		if c.Type == xmlquery.ElementNode {
+			var decls []xmlquery.Attr
 			for _, b := range callerOnly {
 				if usesPrefix(c, b.prefix) && !slices.ContainsFunc(c.Attr, func(a xmlquery.Attr) bool {
 					return a.Name.Space == "xmlns" && a.Name.Local == b.prefix
 				}) {
-					c.Attr = append(c.Attr, xmlquery.Attr{Name: xmlName("xmlns", b.prefix), Value: b.uri, NamespaceURI: xmlnsURI})
+					decls = append(decls, xmlquery.Attr{Name: xmlName("xmlns", b.prefix), Value: b.uri, NamespaceURI: xmlnsURI})
 				}
 			}
-			appendIndented(parent, c)
+			c.Attr = append(decls, c.Attr...)
 			added = append(added, &Node{doc: d, n: c})
-		default:
-			appendIndented(parent, c)
 		}
-		c = next
+		appendIndented(parent, c)
 	}
-	if len(added) == 0 {
-		return nil, errors.New("xmldoc: the XML fragment holds no element")
-	}
-	d.touched = true
 	return added, nil
 }
 
