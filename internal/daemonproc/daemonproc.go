@@ -64,6 +64,9 @@ type Process struct {
 	Name string
 	// Started is when the process started, to the clock tick.
 	Started time.Time
+	// OtherMountNS is true when the process runs in another mount namespace than the caller (a container,
+	// a test harness): it may see another hooks directory, and its reload is not the caller's business.
+	OtherMountNS bool
 }
 
 // ReloadHint says how to make p re-check the hooks directory.
@@ -89,6 +92,7 @@ func Find(procRoot string) ([]Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	selfNS, _ := os.Readlink(filepath.Join(procRoot, "self", "ns", "mnt"))
 	var ps []Process
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -104,7 +108,8 @@ func Find(procRoot string) ([]Process, error) {
 			continue
 		}
 		started := boot.Add(time.Duration(ticks) * time.Second / clockTicks)
-		ps = append(ps, Process{PID: pid, Name: name, Started: started})
+		ns, _ := os.Readlink(filepath.Join(procRoot, e.Name(), "ns", "mnt"))
+		ps = append(ps, Process{PID: pid, Name: name, Started: started, OtherMountNS: ns != selfNS})
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].PID < ps[j].PID })
 	return ps, nil
@@ -151,12 +156,13 @@ func bootTime(procRoot string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%s/stat: no btime line", procRoot)
 }
 
-// Serving returns the processes of ps that run the hooks of driver d.
+// Serving returns the processes of ps that run the hooks of driver d, leaving out those in another mount
+// namespace.
 func Serving(d event.Driver, ps []Process) []Process {
 	names := Names(d)
 	var out []Process
 	for _, p := range ps {
-		if slices.Contains(names, p.Name) {
+		if slices.Contains(names, p.Name) && !p.OtherMountNS {
 			out = append(out, p)
 		}
 	}

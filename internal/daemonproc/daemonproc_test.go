@@ -3,6 +3,7 @@ package daemonproc
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func TestParseStatOddName(t *testing.T) {
 
 func TestServingAndNames(t *testing.T) {
 	ps := []Process{{PID: 1, Name: "libvirtd"}, {PID: 2, Name: "virtqemud"}, {PID: 3, Name: "virtnetworkd"},
-		{PID: 4, Name: "virtstoraged"}}
+		{PID: 4, Name: "virtstoraged"}, {PID: 5, Name: "virtqemud", OtherMountNS: true}}
 	tests := []struct {
 		driver event.Driver
 		pids   []int
@@ -86,4 +87,39 @@ func TestReloadAdvice(t *testing.T) {
 	require.Len(t, lines, 2)
 	assert.Equal(t, "qemu had no hook before: reload virtqemud (pid 9) so libvirt sees it: kill -HUP 9 (or: systemctl reload virtqemud)", lines[0])
 	assert.Contains(t, lines[1], "lxc had no hook before: no running daemon serves it (libvirtd or virtlxcd)")
+}
+
+// TestFindRealProc runs a copy of sleep named virtqemud and finds it in the real /proc.
+func TestFindRealProc(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep:", err)
+	}
+	if _, err := os.Stat("/proc/stat"); err != nil {
+		t.Skip("no /proc:", err)
+	}
+	raw, err := os.ReadFile(sleep)
+	require.NoError(t, err)
+	fake := filepath.Join(t.TempDir(), "virtqemud")
+	require.NoError(t, os.WriteFile(fake, raw, 0o755))
+	before := time.Now().Add(-2 * time.Second) // start times have clock-tick precision and btime whole seconds
+	cmd := exec.Command(fake, "60")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	ps, err := Find("/proc")
+	require.NoError(t, err)
+	var found *Process
+	for i := range ps {
+		if ps[i].PID == cmd.Process.Pid {
+			found = &ps[i]
+		}
+	}
+	require.NotNil(t, found, "pid %d not in %v", cmd.Process.Pid, ps)
+	assert.Equal(t, "virtqemud", found.Name)
+	assert.False(t, found.OtherMountNS)
+	assert.False(t, found.Started.Before(before), "started %v, before the test ran (%v)", found.Started, before)
+	assert.False(t, found.Started.After(time.Now().Add(2*time.Second)), "started in the future: %v", found.Started)
 }

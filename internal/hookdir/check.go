@@ -315,6 +315,11 @@ func (c *checker) checkDaemons() {
 		c.add(OK, "daemons", "no running libvirt daemon found; hooks are read when one starts")
 		return
 	}
+	for _, p := range c.opts.Daemons {
+		if p.OtherMountNS {
+			c.add(OK, p.String(), "runs in another mount namespace (a container?): it may see another hooks directory; not checked")
+		}
+	}
 	for _, h := range c.dir.Drivers {
 		runs := h.Runs()
 		if len(runs) == 0 {

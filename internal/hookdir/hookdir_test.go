@@ -163,7 +163,12 @@ func TestCheckDaemonsStartedBeforeHooks(t *testing.T) {
 	fs := Check(d, CheckOptions{Daemons: []daemonproc.Process{
 		{PID: 5, Name: "virtqemud", Started: time.Now().Add(-time.Minute)},
 		{PID: 6, Name: "virtnetworkd", Started: time.Now().Add(-time.Minute)},
+		{PID: 7, Name: "libvirtd", Started: time.Now().Add(-time.Minute), OtherMountNS: true},
 	}})
+	other := find(fs, "libvirtd (pid 7)")
+	require.Len(t, other, 1, "a daemon in another mount namespace gets no reload advice")
+	assert.Equal(t, OK, other[0].Level)
+	assert.Contains(t, other[0].Message, "another mount namespace")
 	q := find(fs, "virtqemud (pid 5)")
 	require.Len(t, q, 1)
 	assert.Equal(t, Warn, q[0].Level)
