@@ -32,6 +32,11 @@ func TestTableFacts(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
+	want := map[event.Driver]string{event.Daemon: "Daemon", event.QEMU: "QEMU", event.LXC: "LXC",
+		event.Network: "Network", event.Libxl: "Libxl", event.Bhyve: "Bhyve", "domain": "Domain"}
+	for d, name := range want {
+		assert.Equal(t, name, d.GoName())
+	}
 	assert.Equal(t, "OnQEMUPrepare", event.Lookup(event.QEMU, "prepare").MethodName())
 	assert.Equal(t, "OnNetworkPortCreated", event.Lookup(event.Network, "port-created").MethodName())
 	assert.Equal(t, "OnLibxlMigrate", event.Lookup(event.Libxl, "migrate").MethodName())

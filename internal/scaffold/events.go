@@ -99,37 +99,17 @@ func driverNames() string {
 	return strings.Join(ds, ", ")
 }
 
-// GoName returns the spelling of a driver in Router method names and in the constants of package event:
-// QEMU, LXC, Network, Libxl... It is the rule of hookkit/internal/eventgen, which cmd/ cannot import; a
-// test checks both agree with the methods of hookkit.Router.
-func GoName(d string) string {
-	switch d {
-	case string(event.QEMU):
-		return "QEMU"
-	case string(event.LXC):
-		return "LXC"
-	}
-	return strings.ToUpper(d[:1]) + d[1:]
-}
-
-// camel turns an op into its method-name part: port-created becomes PortCreated.
-func camel(op string) string {
-	var b strings.Builder
-	for _, p := range strings.Split(op, "-") {
-		if p != "" {
-			b.WriteString(strings.ToUpper(p[:1]) + p[1:])
-		}
-	}
-	return b.String()
-}
-
 // Method returns the Router method that registers a handler for the event: OnQEMUPrepare,
 // OnNetworkPortCreated, OnDomainStart.
-func (e Event) Method() string { return "On" + GoName(e.Driver) + camel(e.Op) }
+func (e Event) Method() string { return "On" + e.goName() }
 
 // Func returns the name of the generated handler function: the method name starting in lower case
 // (onQEMUPrepare).
-func (e Event) Func() string { return "on" + GoName(e.Driver) + camel(e.Op) }
+func (e Event) Func() string { return "on" + e.goName() }
+
+// goName is the event's part of the method names, spelled by package event's rule ("domain" stands for
+// every domain driver): QEMUPrepare, NetworkPortCreated, DomainStart.
+func (e Event) goName() string { return event.Driver(e.Driver).GoName() + event.OpGoName(e.Op) }
 
 // FileBase returns the base name of the handler's file, without .go: on_qemu_prepare,
 // on_network_port_created.
@@ -173,7 +153,7 @@ func (e Event) Handler(pkg string) templates.Handler {
 		Legacy: s.Legacy,
 	}
 	for _, d := range e.Drivers() {
-		h.Drivers = append(h.Drivers, templates.Driver{Name: string(d), Const: GoName(string(d))})
+		h.Drivers = append(h.Drivers, templates.Driver{Name: string(d), Const: d.GoName()})
 	}
 	if len(e.Specs) == 1 {
 		h.When, h.Failure = s.When, s.FailureText

@@ -100,13 +100,3 @@ func TestMethodsMatchRouter(t *testing.T) {
 	}
 	assert.Len(t, scaffold.AllEvents(), len(named), "two events map to one method")
 }
-
-// TestGoName checks the spelling of every driver against the constants' own Go names through the
-// generated method names: QEMU and LXC are initialisms, the others are capitalized.
-func TestGoName(t *testing.T) {
-	want := map[event.Driver]string{event.Daemon: "Daemon", event.QEMU: "QEMU", event.LXC: "LXC",
-		event.Network: "Network", event.Libxl: "Libxl", event.Bhyve: "Bhyve"}
-	for _, d := range event.Drivers {
-		assert.Equal(t, want[d], scaffold.GoName(string(d)))
-	}
-}
