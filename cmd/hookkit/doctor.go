@@ -17,8 +17,8 @@ func init() {
 each call runs their scripts (.d entries in byte order, so 10-x runs before 9-x), non-executable files,
 editor backups and dotfiles that would run, broken symlinks, a .d path that is not a directory, files or
 directories writable by group or other, scripts exec cannot start (no #! line and not ELF, or a missing
-interpreter), files not owned by root, and running libvirt daemons that started before the hook files and
-may need a reload. Exit status 1 when there is any error.`,
+interpreter), files not owned by root, running libvirt daemons that started before the hook files and
+may need a reload, and SELinux (virt_hooks_unconfined) or AppArmor confinement that hooks inherit. Exit status 1 when there is any error.`,
 		run: runDoctor,
 	})
 }
@@ -27,6 +27,8 @@ func runDoctor(e *env, args []string) error {
 	fs := e.flags()
 	dir := fs.String("dir", hookdir.DefaultDir, "the hooks directory")
 	procRoot := procRootFlag(fs)
+	sysRoot := fs.String("sys-root", "/sys", "where sysfs is mounted (for tests)")
+	_ = fs.MarkHidden("sys-root")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +39,7 @@ func runDoctor(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := hookdir.CheckOptions{CheckOwner: os.Geteuid() == 0}
+	opts := hookdir.CheckOptions{CheckOwner: os.Geteuid() == 0, SysRoot: *sysRoot}
 	procs, err := daemonproc.Find(*procRoot)
 	if err != nil {
 		fmt.Fprintf(e.stdout, "warn  daemons: cannot list running libvirt daemons: %v\n", err)

@@ -26,7 +26,7 @@ func TestDoctor(t *testing.T) {
 	write("network.d", "", 0o644)
 	write("network", "#!/bin/sh\n", 0o755)
 
-	r := hk(t, "", "doctor", "--dir", dir, "--proc-root", fakeProc(t, map[int]string{7: "libvirtd"}))
+	r := hk(t, "", "doctor", "--dir", dir, "--proc-root", fakeProc(t, map[int]string{7: "libvirtd"}), "--sys-root", t.TempDir())
 	require.Equal(t, 1, r.code, r.stdout)
 	requireOneLineError(t, r, "doctor", "2 error(s) in "+dir)
 	for _, want := range []string{
@@ -52,7 +52,7 @@ func TestDoctorDaemonPredatesHooks(t *testing.T) {
 	dir := hooksRoot(t)
 	require.NoError(t, os.Mkdir(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "qemu"), []byte("#!/bin/sh\n"), 0o755))
-	r := hk(t, "", "doctor", "--dir", dir, "--proc-root", fakeProc(t, map[int]string{99: "virtqemud"}))
+	r := hk(t, "", "doctor", "--dir", dir, "--proc-root", fakeProc(t, map[int]string{99: "virtqemud"}), "--sys-root", t.TempDir())
 	require.Equal(t, 0, r.code, r.stdout)
 	assert.Contains(t, r.stdout, "warn  virtqemud (pid 99): started ")
 	assert.Contains(t, r.stdout, "before every qemu hook file")
@@ -62,4 +62,18 @@ func TestDoctorDaemonPredatesHooks(t *testing.T) {
 	r = hk(t, "", "doctor", "--dir", missing, "--proc-root", fakeProc(t, nil))
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "warn  "+missing+": does not exist: libvirt runs no hooks\n")
+}
+
+func TestDoctorSELinux(t *testing.T) {
+	dir := hooksRoot(t)
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "qemu"), []byte("#!/bin/sh\n"), 0o755))
+	sys := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(sys, "fs", "selinux", "booleans"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(sys, "fs", "selinux", "enforce"), []byte("1"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(sys, "fs", "selinux", "booleans", "virt_hooks_unconfined"), []byte("0 0"), 0o644))
+	r := hk(t, "", "doctor", "--dir", dir, "--proc-root", fakeProc(t, nil), "--sys-root", sys)
+	require.Equal(t, 0, r.code, r.stdout)
+	assert.Contains(t, r.stdout, "warn  selinux: enforcing with virt_hooks_unconfined off")
+	assert.Contains(t, r.stdout, "setsebool -P virt_hooks_unconfined on")
 }

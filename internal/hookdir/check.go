@@ -55,10 +55,13 @@ type CheckOptions struct {
 	// CheckOwner reports hook files and directories not owned by root (useful when the caller is root, as the
 	// system daemons are).
 	CheckOwner bool
+	// SysRoot is where sysfs is mounted ("/sys"), to check SELinux and AppArmor; "" skips those checks.
+	SysRoot string
 }
 
 // Check diagnoses the scanned directory d and returns the findings in a stable order: the directory, then
-// each driver in the order of event.Drivers, then the other top-level files, then the daemons.
+// each driver in the order of event.Drivers, then the other top-level files, then the daemons, then SELinux
+// and AppArmor.
 func Check(d *Dir, opts CheckOptions) []Finding {
 	c := checker{dir: d, opts: opts}
 	c.checkDir()
@@ -71,6 +74,7 @@ func Check(d *Dir, opts CheckOptions) []Finding {
 		}
 	}
 	c.checkDaemons()
+	c.checkMAC()
 	return c.out
 }
 

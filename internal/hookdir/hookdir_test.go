@@ -183,3 +183,40 @@ func TestFindingString(t *testing.T) {
 	assert.Equal(t, "warn  qemu.d/x~: editor backup", Finding{Warn, "qemu.d/x~", "editor backup"}.String())
 	assert.Equal(t, "error x: y", Finding{Error, "x", "y"}.String())
 }
+
+func TestCheckMAC(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []Finding
+	}{
+		{"nothing", nil, nil},
+		{"selinux confined", map[string]string{"fs/selinux/enforce": "1\n", "fs/selinux/booleans/virt_hooks_unconfined": "0 0"},
+			[]Finding{{Warn, "selinux", ""}}},
+		{"selinux unconfined", map[string]string{"fs/selinux/enforce": "1", "fs/selinux/booleans/virt_hooks_unconfined": "1 1"},
+			[]Finding{{OK, "selinux", ""}}},
+		{"selinux permissive", map[string]string{"fs/selinux/enforce": "0", "fs/selinux/booleans/virt_hooks_unconfined": "0 0"},
+			[]Finding{{OK, "selinux", ""}}},
+		{"apparmor enforcing libvirtd", map[string]string{"module/apparmor/parameters/enabled": "Y",
+			"kernel/security/apparmor/profiles": "/usr/sbin/dnsmasq (enforce)\nlibvirtd (enforce)\n"},
+			[]Finding{{Warn, "apparmor", ""}}},
+		{"apparmor complain", map[string]string{"module/apparmor/parameters/enabled": "Y",
+			"kernel/security/apparmor/profiles": "libvirtd (complain)\n"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sys := t.TempDir()
+			for rel, content := range tt.files {
+				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(sys, rel)), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(sys, rel), []byte(content), 0o644))
+			}
+			c := checker{dir: &Dir{}, opts: CheckOptions{SysRoot: sys}}
+			c.checkMAC()
+			require.Len(t, c.out, len(tt.want), "%v", c.out)
+			for i, w := range tt.want {
+				assert.Equal(t, w.Level, c.out[i].Level)
+				assert.Equal(t, w.Subject, c.out[i].Subject)
+			}
+		})
+	}
+}
