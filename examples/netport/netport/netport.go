@@ -12,7 +12,7 @@
 //   - port-deleted removes what was applied, when the device still exists, and forgets the port.
 //
 // The device of a port that exists already is found by MAC: libvirt gives a tap the guest's MAC with the
-// first byte set to 0xfe. All commands go through an injectable command.Runner and are logged.
+// first byte set to 0xfe (bridges, which may take the MAC of their port, are skipped). All commands go through an injectable command.Runner and are logged.
 package netport
 
 import (
@@ -259,6 +259,10 @@ func (ps *Ports) deviceByMAC(mac string) (string, error) {
 	}
 	for _, e := range entries {
 		if ValidateDevice(e.Name()) != nil {
+			continue
+		}
+		// A bridge takes the lowest MAC of its ports, so it may carry the tap's: skip bridges.
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), "bridge")); err == nil {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "address"))

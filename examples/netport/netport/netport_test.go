@@ -156,6 +156,9 @@ func TestPendingUntilStarted(t *testing.T) {
 // libvirtd restarts and announces existing ports again: the tap exists, the settings apply at once.
 func TestExistingDeviceAppliesAtOnce(t *testing.T) {
 	e := newEnv(t)
+	// A bridge whose only port is the tap carries the tap's MAC too (found on a real kernel): not a port.
+	e.addDevice(t, "br0", "fe:54:00:f9:f1:15")
+	require.NoError(t, os.MkdirAll(filepath.Join(e.sys, "class", "net", "br0", "bridge"), 0o755))
 	e.addDevice(t, "virbr-hook", "52:54:00:f0:b0:e4")
 	e.addDevice(t, "vnet7", "FE:54:00:F9:F1:15")
 	res := e.run(t, event.Network, "port-created", "port-created.xml")
