@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/hookkit-dev/hookkit/hookkit/event"
+	"github.com/hookkit-dev/hookkit/hookkit/lock"
 	"github.com/hookkit-dev/hookkit/internal/daemonproc"
 	"github.com/hookkit-dev/hookkit/internal/hookdir"
 	"github.com/hookkit-dev/hookkit/internal/hookinstall"
@@ -73,6 +76,19 @@ func procRootFlag(fs *pflag.FlagSet) *string {
 	return p
 }
 
+// lockInstalls serialises installs and uninstalls on the host (they read and rewrite the manifest) when
+// running as root, as a system install does; it returns the release function.
+func lockInstalls(e *env) (func(), error) {
+	if os.Geteuid() != 0 {
+		return func() {}, nil
+	}
+	l, err := lock.Acquire(e.ctx, "hookkit-install", lock.Options{Timeout: 30 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = l.Release() }, nil
+}
+
 func runInstall(e *env, args []string) error {
 	fs := e.flags()
 	names, all := driverFlags(fs, true)
@@ -100,6 +116,11 @@ func runInstall(e *env, args []string) error {
 			return err
 		}
 	}
+	unlock, err := lockInstalls(e)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	plan, err := hookinstall.PlanInstall(hookinstall.Options{Binary: fs.Arg(0), Dir: *dir, Drivers: drivers, AsD: *asD})
 	if err != nil {
 		return err
@@ -160,6 +181,11 @@ func runUninstall(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockInstalls(e)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	plan, err := hookinstall.PlanUninstall(hookinstall.UninstallOptions{Dir: *dir, Drivers: drivers, AsD: *asD})
 	if err != nil {
 		return err

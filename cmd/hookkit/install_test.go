@@ -163,3 +163,38 @@ func TestInstallErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentInstallsKeepEveryEntry(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("installs lock only when run as root")
+	}
+	dir := hooksRoot(t)
+	bin, _ := testHook(t, nil, nil)
+	proc := fakeProc(t, nil)
+	const n = 6
+	type outcome struct {
+		r   result
+		err error
+	}
+	done := make(chan outcome, n)
+	for i := range n {
+		go func() {
+			r, err := runHookkit("", "install", bin, "--driver", "qemu,lxc", "--as-d", fmt.Sprintf("%02d-hook", i), "--dir", dir, "--proc-root", proc)
+			done <- outcome{r, err}
+		}()
+	}
+	for range n {
+		o := <-done
+		require.NoError(t, o.err)
+		assert.Equal(t, 0, o.r.code, o.r.stderr)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, ".hookkit-backup", "manifest.json"))
+	require.NoError(t, err)
+	for i := range n {
+		assert.Contains(t, string(raw), fmt.Sprintf(`"path": "qemu.d/%02d-hook"`, i))
+		assert.Contains(t, string(raw), fmt.Sprintf(`"path": "lxc.d/%02d-hook"`, i))
+	}
+	r := hk(t, "", "uninstall", "--dir", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, []string{". drwxr-xr-x"}, listing(t, dir))
+}

@@ -51,6 +51,13 @@ type result struct {
 // hk runs the built CLI with args and stdin.
 func hk(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	r, err := runHookkit(stdin, args...)
+	require.NoError(t, err)
+	return r
+}
+
+// runHookkit runs the built CLI; it is safe to call from any goroutine.
+func runHookkit(stdin string, args ...string) (result, error) {
 	cmd := exec.Command(hookkitBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Env = append(os.Environ(), "HOOKKIT_TEST_JUNK=must-not-reach-the-hook")
@@ -59,11 +66,9 @@ func hk(t *testing.T, stdin string, args ...string) result {
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
+		code, err = ee.ExitCode(), nil
 	}
-	return result{stdout.String(), stderr.String(), code}
+	return result{stdout.String(), stderr.String(), code}, err
 }
 
 // requireOneLineError checks the CLI's error contract: one line "hookkit <cmd>: ..." on stderr.
