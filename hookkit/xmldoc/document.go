@@ -29,7 +29,31 @@ type Document struct {
 	quote   byte
 	ns      map[string]string
 	exprs   map[string]*xpath.Expr
-	touched bool // an edit ran, or the tree was handed out through XMLQuery
+	touched bool   // an edit ran, or the tree was handed out through XMLQuery
+	exposed bool   // the tree was handed out through XMLQuery: it may change behind our back
+	out     string // the serialized document, valid while outOK
+	outOK   bool
+}
+
+// touch records an edit.
+func (d *Document) touch() {
+	d.touched = true
+	d.outOK = false
+}
+
+// output returns the document as XML.
+func (d *Document) output() string {
+	switch {
+	case !d.touched:
+		return d.src
+	case d.outOK:
+		return d.out
+	}
+	out := d.serialize(d.top)
+	if !d.exposed {
+		d.out, d.outOK = out, true
+	}
+	return out
 }
 
 // Parse parses a whole XML document: a domain, a network, a <hookData>, or any other.
@@ -111,23 +135,19 @@ func (d *Document) Port() (*Node, error) { return d.payload("networkport") }
 
 // Bytes returns the document as XML: the input itself when nothing changed, otherwise the input with
 // only the edited nodes rewritten.
-func (d *Document) Bytes() []byte {
-	if !d.touched {
-		return []byte(d.src)
-	}
-	return []byte(d.serialize(d.top))
-}
+func (d *Document) Bytes() []byte { return []byte(d.output()) }
 
 // Changed reports whether the document now differs from the input it was parsed from. Setting a value
 // back to what it was is no change.
 func (d *Document) Changed() bool {
-	return d.touched && d.serialize(d.top) != d.src
+	return d.output() != d.src
 }
 
 // XMLQuery returns the underlying xmlquery document node, for what this package does not offer. Changes
 // made through it are written back like any other edit; values are escaped as needed.
 func (d *Document) XMLQuery() *xmlquery.Node {
-	d.touched = true
+	d.touch()
+	d.exposed = true
 	return d.top
 }
 

@@ -218,7 +218,7 @@ func (d *Document) newElement(parent *xmlquery.Node, name string) (*xmlquery.Nod
 	if !isName(name) {
 		return nil, fmt.Errorf("xmldoc: %q is not an element name", name)
 	}
-	d.touched = true
+	d.touch()
 	prefix, local, found := strings.Cut(name, ":")
 	scope := inScope(parent)
 	if !found {
@@ -275,7 +275,7 @@ func (d *Document) addXML(parent *xmlquery.Node, fragment string) ([]*Node, erro
 	if !hasElement {
 		return nil, errors.New("xmldoc: the XML fragment holds no element")
 	}
-	d.touched = true
+	d.touch()
 	var added []*Node
 	for _, c := range nodes {
 		xmlquery.RemoveFromTree(c)

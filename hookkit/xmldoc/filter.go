@@ -22,10 +22,7 @@ func Filter(fn func(dom *hookkit.Domain, doc *Document) error) func(*hookkit.Dom
 		if err := fn(dom, doc); err != nil {
 			return err
 		}
-		if !doc.touched {
-			return nil
-		}
-		if out := doc.serialize(doc.top); out != doc.src {
+		if out := doc.output(); out != doc.src {
 			return dom.ReplaceXML([]byte(out))
 		}
 		return nil

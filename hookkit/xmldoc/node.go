@@ -119,7 +119,7 @@ func (n *Node) SetValue(value string) error {
 	if err := checkValue(value); err != nil {
 		return err
 	}
-	n.doc.touched = true
+	n.doc.touch()
 	if n.attr != nil {
 		i := n.attrIndex()
 		if i < 0 {
@@ -166,7 +166,7 @@ func (n *Node) SetAttr(name, value string) error {
 	if err != nil {
 		return err
 	}
-	n.doc.touched = true
+	n.doc.touch()
 	for i, a := range n.n.Attr {
 		if a.Name.Local == local && a.NamespaceURI == uri {
 			n.n.Attr[i].Value = value
@@ -194,7 +194,7 @@ func (n *Node) RemoveAttr(name string) (bool, error) {
 	}
 	for i, a := range n.n.Attr {
 		if a.Name.Local == local && a.NamespaceURI == uri {
-			n.doc.touched = true
+			n.doc.touch()
 			n.n.Attr = append(n.n.Attr[:i:i], n.n.Attr[i+1:]...)
 			return true, nil
 		}
@@ -206,7 +206,7 @@ func (n *Node) RemoveAttr(name string) (bool, error) {
 func (n *Node) Remove() error {
 	if n.attr != nil {
 		if i := n.attrIndex(); i >= 0 {
-			n.doc.touched = true
+			n.doc.touch()
 			n.n.Attr = append(n.n.Attr[:i:i], n.n.Attr[i+1:]...)
 		}
 		return nil
@@ -214,7 +214,7 @@ func (n *Node) Remove() error {
 	if n.n.Parent == nil || n.n.Parent == n.doc.top && n.n.Type == xmlquery.ElementNode {
 		return errors.New("xmldoc: cannot remove the document element")
 	}
-	n.doc.touched = true
+	n.doc.touch()
 	if p := n.n.PrevSibling; n.n.Type == xmlquery.ElementNode && isSpace(p) {
 		xmlquery.RemoveFromTree(p)
 	}
@@ -267,7 +267,8 @@ func (n *Node) XML() string {
 // XMLQuery returns the underlying xmlquery node (for an attribute, its element). Changes made through it
 // are written back like any other edit.
 func (n *Node) XMLQuery() *xmlquery.Node {
-	n.doc.touched = true
+	n.doc.touch()
+	n.doc.exposed = true
 	return n.n
 }
 

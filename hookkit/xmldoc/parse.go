@@ -108,6 +108,12 @@ func (p *parser) errorAt(off int64, msg string) error {
 	return &SyntaxError{Offset: off, Line: 1 + strings.Count(p.src[:off], "\n"), Msg: msg}
 }
 
+// parsed is a node with how it was written, allocated together.
+type parsed struct {
+	node xmlquery.Node
+	info nodeInfo
+}
+
 func (p *parser) add(n *xmlquery.Node, info *nodeInfo) {
 	xmlquery.AddChild(p.stack[len(p.stack)-1], n)
 	p.doc.info[n] = info
@@ -157,7 +163,8 @@ func (p *parser) token(tok xml.Token, raw string, off int64, fragment bool) erro
 		if typ == xmlquery.CharDataNode || strings.ContainsAny(raw, "&\r") {
 			data = string(t)
 		}
-		p.add(&xmlquery.Node{Type: typ, Data: data}, &nodeInfo{raw: raw, data: data})
+		pn := &parsed{node: xmlquery.Node{Type: typ, Data: data}, info: nodeInfo{raw: raw, data: data}}
+		p.add(&pn.node, &pn.info)
 	case xml.Comment:
 		data := raw[4 : len(raw)-3]
 		p.add(&xmlquery.Node{Type: xmlquery.CommentNode, Data: data}, &nodeInfo{raw: raw, data: data})
@@ -175,7 +182,7 @@ func (p *parser) token(tok xml.Token, raw string, off int64, fragment bool) erro
 			p.add(n, &nodeInfo{raw: raw, data: n.Data, attrs: declAttrs(n.Attr)})
 			return nil
 		}
-		pi := xmlquery.ProcInstData{Target: t.Target, Inst: strings.TrimSpace(string(t.Inst))}
+		pi := xmlquery.ProcInstData{Target: t.Target, Inst: strings.TrimLeft(string(t.Inst), " \t\r\n")}
 		n := &xmlquery.Node{Type: xmlquery.ProcessingInstruction, Data: t.Target, ProcInst: &xmlquery.ProcInstData{Target: pi.Target, Inst: pi.Inst}}
 		p.add(n, &nodeInfo{raw: raw, data: n.Data, pi: pi})
 	case xml.Directive:
@@ -206,8 +213,11 @@ func declAttrs(as []xmlquery.Attr) []rawAttr {
 
 func (p *parser) start(t xml.StartElement, raw string, off int64) error {
 	p.marks = append(p.marks, len(p.ns))
-	n := &xmlquery.Node{Type: xmlquery.ElementNode, Data: t.Name.Local, Prefix: t.Name.Space}
-	info := &nodeInfo{raw: raw, data: n.Data, prefix: n.Prefix}
+	pn := &parsed{
+		node: xmlquery.Node{Type: xmlquery.ElementNode, Data: t.Name.Local, Prefix: t.Name.Space},
+		info: nodeInfo{raw: raw, data: t.Name.Local, prefix: t.Name.Space},
+	}
+	n, info := &pn.node, &pn.info
 	if len(t.Attr) > 0 {
 		n.Attr = make([]xmlquery.Attr, len(t.Attr))
 		info.attrs = make([]rawAttr, len(t.Attr))
