@@ -32,12 +32,15 @@ const LockName = "audit"
 
 // Entry is one line of the audit file.
 type Entry struct {
-	Time   time.Time `json:"time"`
-	Driver string    `json:"driver"`
-	Object string    `json:"object"`
-	Op     string    `json:"op"`
-	SubOp  string    `json:"subop"`
-	Extra  string    `json:"extra"`
+	// Time is when the call ended, in UTC.
+	Time time.Time `json:"time"`
+	// Driver, Object, Op, SubOp and Extra are the invocation: the driver from argv[0], then argv[1..4]
+	// with libvirt's "-" as "".
+	Driver string `json:"driver"`
+	Object string `json:"object"`
+	Op     string `json:"op"`
+	SubOp  string `json:"subop"`
+	Extra  string `json:"extra"`
 	// UUID is the domain's UUID for domain events, the network's for network events.
 	UUID string `json:"uuid,omitempty"`
 	// Port and Owner are the port's UUID and its owning domain's UUID for port events.

@@ -51,12 +51,12 @@ type Forward struct {
 
 // Rule is one validated forward: only values of these types reach nft or iptables.
 type Rule struct {
-	Proto     string     `json:"proto"`
-	HostPort  uint16     `json:"hostPort"`
-	Guest     netip.Addr `json:"guest"`
-	GuestPort uint16     `json:"guestPort"`
-	HostIP    netip.Addr `json:"hostIP,omitzero"`
-	Interface string     `json:"interface,omitempty"`
+	Proto     string     `json:"proto"`               // tcp or udp
+	HostPort  uint16     `json:"hostPort"`            // 1-65535
+	Guest     netip.Addr `json:"guest"`               // unicast, unzoned, IPv4 unmapped
+	GuestPort uint16     `json:"guestPort"`           // 1-65535
+	HostIP    netip.Addr `json:"hostIP,omitzero"`     // the zero Addr for any
+	Interface string     `json:"interface,omitempty"` // "" for any
 }
 
 // IPv6 reports whether the rule forwards IPv6 traffic.
