@@ -199,12 +199,33 @@ func (c *checker) checkEntry(h *Driver, e Entry) {
 		return
 	}
 	c.checkPerms(e.Path, e.Target, "hook script")
+	if e.IsSymlink() {
+		c.checkTargetDir(e)
+	}
 	if inD {
 		if why := backupKind(e.Name); why != "" {
 			c.add(Warn, rel, "%s that libvirt runs (every executable entry of %s.d runs): remove it or chmod a-x", why, h.Driver)
 		}
 	}
 	c.checkExec(e)
+}
+
+// checkTargetDir reports a symlink whose target lives in a directory group or other can write without the
+// sticky bit: anyone there can replace the program libvirt runs as root.
+func (c *checker) checkTargetDir(e Entry) {
+	target, err := filepath.EvalSymlinks(e.Path)
+	if err != nil {
+		return
+	}
+	dir := filepath.Dir(target)
+	info, err := os.Stat(dir)
+	if err != nil {
+		return
+	}
+	if info.Mode().Perm()&0o022 != 0 && info.Mode()&fs.ModeSticky == 0 {
+		c.add(Error, c.rel(e.Path), "links to %s, in a directory writable by group or other (mode %04o): anyone there can replace what libvirt runs as root",
+			target, info.Mode().Perm())
+	}
 }
 
 // backupKind names the kind of leftover file name is, or "" when it looks like a real hook.

@@ -220,3 +220,27 @@ func TestCheckMAC(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckSymlinkIntoWritableDir(t *testing.T) {
+	dir := hooksDir(t)
+	open := filepath.Join(filepath.Dir(dir), "open")
+	sticky := filepath.Join(filepath.Dir(dir), "sticky")
+	for _, d := range []string{open, sticky} {
+		require.NoError(t, os.Mkdir(d, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(d, "hook"), []byte(script), 0o755))
+	}
+	require.NoError(t, os.Chmod(open, 0o777))
+	require.NoError(t, os.Chmod(sticky, 0o777|os.ModeSticky))
+	require.NoError(t, os.Symlink(filepath.Join(open, "hook"), filepath.Join(dir, "qemu")))
+	require.NoError(t, os.Symlink(filepath.Join(sticky, "hook"), filepath.Join(dir, "lxc")))
+	d, err := Scan(dir)
+	require.NoError(t, err)
+	fs := Check(d, CheckOptions{})
+	q := find(fs, "qemu")
+	require.NotEmpty(t, q)
+	assert.Equal(t, Error, q[0].Level)
+	assert.Contains(t, q[0].Message, "in a directory writable by group or other (mode 0777)")
+	for _, f := range find(fs, "lxc") {
+		assert.NotEqual(t, Error, f.Level, "a sticky directory is fine: %v", f)
+	}
+}

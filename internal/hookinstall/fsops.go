@@ -130,10 +130,19 @@ func mkdirRoot(path string, mode fs.FileMode) error {
 // ensureBackupDir creates <dir>/.hookkit-backup (0700) and refuses anything else planted there.
 func ensureBackupDir(dir string) error {
 	path := filepath.Join(dir, BackupDir)
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return mkdirRoot(path, 0o700)
+	}
+	return checkBackupDir(dir)
+}
+
+// checkBackupDir refuses a <dir>/.hookkit-backup that is not a private directory; a missing one is fine.
+func checkBackupDir(dir string) error {
+	path := filepath.Join(dir, BackupDir)
 	li, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return mkdirRoot(path, 0o700)
+		return nil
 	case err != nil:
 		return err
 	case !li.IsDir():

@@ -148,6 +148,9 @@ func PlanInstall(o Options) (*Plan, error) {
 	if !dirExists {
 		p.Actions = append(p.Actions, Action{Kind: MkDir, Path: o.Dir})
 	}
+	if err := checkBackupDir(o.Dir); err != nil {
+		return nil, err
+	}
 	if p.manifest, err = ReadManifest(o.Dir); err != nil {
 		return nil, err
 	}

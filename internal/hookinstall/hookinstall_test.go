@@ -221,6 +221,15 @@ func TestInstallRefuses(t *testing.T) {
 			require.NoError(t, os.WriteFile(bin, []byte("echo hi\n"), 0o755))
 			return Options{Binary: bin, Dir: dir, Drivers: []event.Driver{event.QEMU}}
 		}, "neither an ELF binary nor a script"},
+		{"planted backup dir", func(t *testing.T, dir, bin string) Options {
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			require.NoError(t, os.Symlink("/tmp", filepath.Join(dir, BackupDir)))
+			return Options{Binary: bin, Dir: dir, Drivers: []event.Driver{event.QEMU}}
+		}, "a symlink or a file was planted there"},
+		{"open backup dir", func(t *testing.T, dir, bin string) Options {
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, BackupDir), 0o755))
+			return Options{Binary: bin, Dir: dir, Drivers: []event.Driver{event.QEMU}}
+		}, "backups may hold secrets"},
 		{"unknown driver", func(t *testing.T, dir, bin string) Options {
 			return Options{Binary: bin, Dir: dir, Drivers: []event.Driver{"xen"}}
 		}, `unknown driver "xen"`},

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
+	"syscall"
 
 	"github.com/hookkit-dev/hookkit/hookkit/event"
 )
@@ -26,6 +26,9 @@ type UninstallOptions struct {
 // still what hookkit put there, and restore the backup of what it replaced. It refuses paths changed since
 // and removals that would leave a recorded symlink dangling.
 func PlanUninstall(o UninstallOptions) (*Plan, error) {
+	if err := checkBackupDir(o.Dir); err != nil {
+		return nil, err
+	}
 	m, err := ReadManifest(o.Dir)
 	if err != nil {
 		return nil, err
@@ -134,11 +137,10 @@ func (p *Plan) ApplyUninstall() (err error) {
 				return fmt.Errorf("restoring %s: %w", a.Path, err)
 			}
 		case RemoveDir:
-			if err := os.Remove(a.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				// Something appeared in it meanwhile: leave it, and forget that hookkit created it.
-				if !strings.Contains(err.Error(), "not empty") {
-					return err
-				}
+			err := os.Remove(a.Path)
+			// ENOTEMPTY/EEXIST: something appeared in it meanwhile; leave it, and forget that hookkit created it.
+			if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+				return err
 			}
 			p.manifest.Dirs = slices.DeleteFunc(p.manifest.Dirs, func(d string) bool { return d == rel })
 			continue
