@@ -28,6 +28,8 @@ filter ops (migrate, restore) the output XML is checked and diffed against the i
 --sequence replays every call libvirt makes for an action, stopping where libvirt stops:
   start      prepare, start, started; on a failure stopped and release(failed) where libvirt runs them
   destroy    stopped, release(destroyed)
+             (--net-ports: network port-created after prepare for each <interface type='network'>,
+             port-deleted between stopped and release, as libvirt does)
   restore    restore (filter), then prepare, start, started with the filtered XML
   migrate    migrate (filter) on the destination, then prepare, start, started
   net-start  network start, started
@@ -82,6 +84,7 @@ func runRun(e *env, args []string) error {
 	driver := fs.String("driver", "", "with --sequence: the driver (default qemu, or network for net-start and port)")
 	object := fs.String("object", "", "with --sequence: the object name (default: the <name> in the XML)")
 	hooksDir := fs.String("hooks-dir", simulate.DefaultHooksDir, "the hooks directory shown in libvirt's messages")
+	netPorts := fs.Bool("net-ports", false, "with a domain --sequence: also run the network port-created/port-deleted calls libvirt makes for each <interface type='network'>, as when the program is installed for network too")
 	timeout := fs.Duration("timeout", simulate.DefaultTimeout, "give up on a call (or on its stdout/stderr closing) after this long; libvirt itself never does")
 	pos, err := parseWithTail(e, fs, args)
 	if err != nil {
@@ -118,10 +121,11 @@ func runRun(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return runSequence(e, opts, seq, event.Driver(*driver), doc, docName, *object)
+		return runSequence(e, opts, seq, simulate.SequenceOptions{Driver: event.Driver(*driver), Doc: doc,
+			DocName: docName, Object: *object, NetPorts: *netPorts})
 	}
-	if *driver != "" || *object != "" {
-		return usagef("--driver and --object go with --sequence; otherwise give DRIVER OBJECT OP after --")
+	if *driver != "" || *object != "" || *netPorts {
+		return usagef("--driver, --object and --net-ports go with --sequence; otherwise give DRIVER OBJECT OP after --")
 	}
 	call, err := callFromArgs(pos[1:])
 	if err != nil {
@@ -212,13 +216,13 @@ func readXML(stdin io.Reader, name string) ([]byte, error) {
 	return os.ReadFile(name)
 }
 
-func runSequence(e *env, opts simulate.Options, seq *simulate.Sequence, d event.Driver, doc []byte, docName, object string) error {
+func runSequence(e *env, opts simulate.Options, seq *simulate.Sequence, so simulate.SequenceOptions) error {
 	r, err := simulate.New(opts)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	res, err := r.PlaySequence(e.ctx, seq, d, doc, docName, object)
+	res, err := r.PlaySequence(e.ctx, seq, so)
 	if err != nil {
 		return err
 	}

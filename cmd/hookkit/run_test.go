@@ -219,3 +219,21 @@ func TestRunUsageErrors(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	requireOneLineError(t, r, "run", "no such file or directory")
 }
+
+func TestRunSequenceNetPorts(t *testing.T) {
+	dom := "<domain type='kvm'>\n  <name>web1</name>\n  <uuid>11111111-2222-3333-4444-555555555555</uuid>\n  <devices>\n" +
+		"    <interface type='network'><mac address='52:54:00:aa:00:01'/><source network='default'/></interface>\n  </devices>\n</domain>\n"
+	bin, rec := testHook(t, nil, nil)
+	r := hk(t, dom, "run", bin, "--sequence", "start", "--net-ports", "--xml", "-")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	var got []string
+	for _, c := range records(t, rec) {
+		got = append(got, filepath.Base(c.Argv[0])+" "+c.Argv[1]+" "+c.Argv[2])
+	}
+	assert.Equal(t, []string{"qemu web1 prepare", "network default port-created", "qemu web1 start", "qemu web1 started"}, got)
+	assert.Contains(t, r.stdout, "stdin:  port of web1 on network default (mac 52:54:00:aa:00:01)")
+
+	r = hk(t, "", "run", bin, "--net-ports", "--", "qemu", "vm", "start")
+	assert.Equal(t, 2, r.code)
+	requireOneLineError(t, r, "run", "--net-ports go with --sequence")
+}

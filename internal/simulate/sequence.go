@@ -27,6 +27,7 @@ var Sequences = []Sequence{
 	{Name: "destroy", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
 		Summary: "stopped, release(destroyed); failures are ignored",
 		play: func(p *player) string {
+			p.created = len(p.ports)
 			p.stop("destroyed")
 			return "destroyed"
 		}},
@@ -77,17 +78,43 @@ func (s *SequenceResult) Failed() bool {
 	return slices.ContainsFunc(s.Steps, func(r *Result) bool { return r.Failed() })
 }
 
-// PlaySequence replays the sequence for driver d (the sequence's default when ""). doc, when not nil,
-// replaces the built-in sample stdin of every step; object, when not "", replaces the name from the XML.
-func (r *Runner) PlaySequence(ctx context.Context, seq *Sequence, d event.Driver, doc []byte, docName, object string) (*SequenceResult, error) {
+// SequenceOptions tunes PlaySequence.
+type SequenceOptions struct {
+	// Driver is the driver whose hooks run; the sequence's default when "".
+	Driver event.Driver
+	// Doc, when not nil, replaces the built-in sample stdin of every step; DocName says where it is from.
+	Doc     []byte
+	DocName string
+	// Object, when not "", replaces the name taken from the XML as argv[1].
+	Object string
+	// NetPorts adds the network driver's port-created and port-deleted calls that libvirt makes for each
+	// <interface type='network'> of the domain, as when the same program is installed for network too.
+	NetPorts bool
+}
+
+// PlaySequence replays the sequence.
+func (r *Runner) PlaySequence(ctx context.Context, seq *Sequence, o SequenceOptions) (*SequenceResult, error) {
+	d := o.Driver
 	if d == "" {
 		d = seq.Drivers[0]
 	}
 	if !slices.Contains(seq.Drivers, d) {
 		return nil, fmt.Errorf("libvirt has no %s sequence for driver %s (only %s)", seq.Name, d, driverNames(seq.Drivers))
 	}
-	p := &player{ctx: ctx, r: r, driver: d, doc: doc, docName: docName, object: object,
+	p := &player{ctx: ctx, r: r, driver: d, doc: o.Doc, docName: o.DocName, object: o.Object,
 		res: &SequenceResult{Sequence: seq, Driver: d}}
+	if o.NetPorts {
+		if !d.IsDomain() {
+			return nil, fmt.Errorf("--net-ports goes with the domain sequences, not %s", seq.Name)
+		}
+		doc := o.Doc
+		if doc == nil {
+			_, doc = Sample(d, "prepare")
+		}
+		if p.ports = domainPorts(doc); len(p.ports) == 0 {
+			return nil, fmt.Errorf("the domain XML has no <interface type='network'>: no port calls to make; give a domain with one (--xml)")
+		}
+	}
 	p.res.Outcome = seq.play(p)
 	if p.err != nil {
 		return nil, p.err
@@ -112,24 +139,15 @@ type player struct {
 	object  string
 	res     *SequenceResult
 	err     error
+	ports   []port // network ports of the domain (NetPorts)
+	created int    // how many of ports got port-created
 }
 
-// call runs one step and reports whether it succeeded; after an error of the runner itself every later step
-// is skipped.
+// call runs one step with the sequence's stdin and reports whether it succeeded; after an error of the runner
+// itself every later step is skipped.
 func (p *player) call(d event.Driver, op, extra string) bool {
-	if p.err != nil {
-		return false
-	}
-	spec := event.Lookup(d, op)
-	if spec == nil {
-		p.err = fmt.Errorf("internal error: no %s %s in the event table", d, op)
-		return false
-	}
-	c := Call{Driver: d, Op: op, SubOp: spec.SubOp, Extra: spec.Extra}
-	if extra != "" {
-		c.Extra = extra
-	}
-	if spec.Payload != event.PayloadNone {
+	c := Call{Driver: d, Op: op, Extra: extra, Object: p.object}
+	if spec := event.Lookup(d, op); spec != nil && spec.Payload != event.PayloadNone {
 		if p.doc != nil {
 			c.Input, c.InputName = p.doc, p.docName
 		} else {
@@ -137,7 +155,23 @@ func (p *player) call(d event.Driver, op, extra string) bool {
 			c.InputName = "built-in sample " + c.InputName
 		}
 	}
-	c.Object = p.object
+	return p.run(c)
+}
+
+// run fills in the subop, extra and object of c from the event table and the XML, and runs it.
+func (p *player) run(c Call) bool {
+	if p.err != nil {
+		return false
+	}
+	spec := event.Lookup(c.Driver, c.Op)
+	if spec == nil {
+		p.err = fmt.Errorf("internal error: no %s %s in the event table", c.Driver, c.Op)
+		return false
+	}
+	c.SubOp = spec.SubOp
+	if c.Extra == "" {
+		c.Extra = spec.Extra
+	}
 	if c.Object == "" {
 		c.Object = ObjectName(c.Input)
 	}
@@ -153,6 +187,12 @@ func (p *player) call(d event.Driver, op, extra string) bool {
 	return !res.Failed()
 }
 
+// portCall runs the network driver's op for one of the domain's ports.
+func (p *player) portCall(op string, pt port) bool {
+	return p.run(Call{Driver: event.Network, Op: op, Object: pt.network, Input: pt.payload(),
+		InputName: fmt.Sprintf("port of %s on network %s (mac %s)", pt.ownerName, pt.network, pt.mac)})
+}
+
 // releaseExtra is argv[4] of release: the shutoff reason for qemu and lxc (libvirt >= 10.5), "-" otherwise.
 func (p *player) releaseExtra(reason string) string {
 	if spec := event.Lookup(p.driver, "release"); spec != nil && spec.Extra == "<reason>" {
@@ -161,8 +201,12 @@ func (p *player) releaseExtra(reason string) string {
 	return "-"
 }
 
+// stop runs what libvirt runs when the domain stops: stopped, port-deleted for each allocated port, release.
 func (p *player) stop(reason string) {
 	p.call(p.driver, "stopped", "")
+	for _, pt := range p.ports[:p.created] {
+		p.portCall("port-deleted", pt)
+	}
 	p.call(p.driver, "release", p.releaseExtra(reason))
 }
 
@@ -179,16 +223,29 @@ func (p *player) stopsAfterFailure(op string) bool {
 }
 
 func (p *player) start() string {
-	for _, op := range []string{"prepare", "start", "started"} {
-		if !p.call(p.driver, op, "") {
-			if p.err == nil && p.stopsAfterFailure(op) {
-				p.stop("failed")
+	for _, op := range []string{"prepare", "ports", "start", "started"} {
+		ok := true
+		if op == "ports" {
+			for _, pt := range p.ports {
+				if ok = p.portCall("port-created", pt); !ok {
+					op = "port-created (network " + pt.network + ")"
+					break
+				}
+				p.created++
 			}
-			if op == "started" {
-				return "start failed at started: the VM was killed again"
-			}
-			return "start aborted at " + op
+		} else {
+			ok = p.call(p.driver, op, "")
 		}
+		if ok {
+			continue
+		}
+		if p.err == nil && p.stopsAfterFailure(op) {
+			p.stop("failed")
+		}
+		if op == "started" {
+			return "start failed at started: the VM was killed again"
+		}
+		return "start aborted at " + op
 	}
 	return "started"
 }

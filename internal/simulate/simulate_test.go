@@ -216,7 +216,7 @@ func TestSequences(t *testing.T) {
 			r := hook(t, tt.body, Options{})
 			seq := LookupSequence(tt.seq)
 			require.NotNil(t, seq)
-			res, err := r.PlaySequence(context.Background(), seq, tt.driver, nil, "", "")
+			res, err := r.PlaySequence(context.Background(), seq, SequenceOptions{Driver: tt.driver})
 			require.NoError(t, err)
 			assert.Equal(t, tt.steps, ops(res))
 			assert.Equal(t, tt.outcome, res.Outcome)
@@ -228,7 +228,7 @@ func TestSequences(t *testing.T) {
 func TestRestoreFeedsFilteredXML(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "seen")
 	r := hook(t, `if [ "$2" = restore ]; then sed 's|</name>|</name><title>restored</title>|'; else grep -c '<title>restored</title>' >>`+out+"; fi\n", Options{})
-	res, err := r.PlaySequence(context.Background(), LookupSequence("restore"), "", nil, "", "")
+	res, err := r.PlaySequence(context.Background(), LookupSequence("restore"), SequenceOptions{})
 	require.NoError(t, err)
 	require.False(t, res.Failed())
 	raw, err := os.ReadFile(out)
@@ -239,7 +239,7 @@ func TestRestoreFeedsFilteredXML(t *testing.T) {
 
 func TestSequenceWrongDriver(t *testing.T) {
 	r := hook(t, "exit 0\n", Options{})
-	_, err := r.PlaySequence(context.Background(), LookupSequence("restore"), event.LXC, nil, "", "")
+	_, err := r.PlaySequence(context.Background(), LookupSequence("restore"), SequenceOptions{Driver: event.LXC})
 	require.ErrorContains(t, err, "libvirt has no restore sequence for driver lxc (only qemu)")
 }
 
@@ -282,4 +282,77 @@ func TestSamplesMatchSharedFixtures(t *testing.T) {
 		require.NoError(t, err, "embedded copy of %s missing", e.Name())
 		assert.Equal(t, string(want), string(got), "embedded copy of %s is stale", e.Name())
 	}
+}
+
+const twoNICs = `<domain type='kvm'>
+  <name>web1</name>
+  <uuid>11111111-2222-3333-4444-555555555555</uuid>
+  <devices>
+    <interface type='network'>
+      <mac address='52:54:00:aa:00:01'/>
+      <source network='default' portid='5d744f21-ba4a-4d6e-bdb2-30a35ff3207d' bridge='virbr0'/>
+    </interface>
+    <interface type='bridge'><source bridge='br0'/></interface>
+    <interface type='network'>
+      <mac address='52:54:00:aa:00:02'/>
+      <source network='isolated'/>
+    </interface>
+  </devices>
+</domain>
+`
+
+// calls lists "<driver> <object> <op> <extra>" per step.
+func calls(s *SequenceResult) []string {
+	var out []string
+	for _, r := range s.Steps {
+		out = append(out, strings.Join([]string{string(r.Call.Driver), r.Call.Object, r.Call.Op, r.Call.Extra}, " "))
+	}
+	return out
+}
+
+func TestSequencesWithNetworkPorts(t *testing.T) {
+	tests := []struct {
+		name    string
+		seq     string
+		body    string
+		calls   []string
+		outcome string
+	}{
+		{"start", "start", "exit 0\n", []string{
+			"qemu web1 prepare -", "network default port-created -", "network isolated port-created -",
+			"qemu web1 start -", "qemu web1 started -"}, "started"},
+		{"second port refused", "start", `[ "$1" = isolated ] && exit 1; exit 0` + "\n", []string{
+			"qemu web1 prepare -", "network default port-created -", "network isolated port-created -",
+			"qemu web1 stopped -", "network default port-deleted -", "qemu web1 release failed"},
+			"start aborted at port-created (network isolated)"},
+		{"destroy", "destroy", "exit 0\n", []string{
+			"qemu web1 stopped -", "network default port-deleted -", "network isolated port-deleted -",
+			"qemu web1 release destroyed"}, "destroyed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := hook(t, tt.body, Options{})
+			res, err := r.PlaySequence(context.Background(), LookupSequence(tt.seq),
+				SequenceOptions{Doc: []byte(twoNICs), DocName: "web1.xml", NetPorts: true})
+			require.NoError(t, err)
+			assert.Equal(t, tt.calls, calls(res))
+			assert.Equal(t, tt.outcome, res.Outcome)
+		})
+	}
+
+	r := hook(t, "exit 0\n", Options{})
+	res, err := r.PlaySequence(context.Background(), LookupSequence("start"), SequenceOptions{Doc: []byte(twoNICs), NetPorts: true})
+	require.NoError(t, err)
+	port := res.Steps[1].Call.Input
+	assert.Equal(t, "default", ObjectName(port))
+	for _, want := range []string{"<uuid>5d744f21-ba4a-4d6e-bdb2-30a35ff3207d</uuid>", "<name>web1</name>",
+		"<uuid>11111111-2222-3333-4444-555555555555</uuid>", "<mac address='52:54:00:aa:00:01'/>", "<plug type='network' bridge='virbr0'/>"} {
+		assert.Contains(t, string(port), want)
+	}
+	assert.Empty(t, checkOutput([]byte("<hookData/>"), port), "the port payload is well-formed <hookData>")
+
+	_, err = r.PlaySequence(context.Background(), LookupSequence("start"), SequenceOptions{NetPorts: true})
+	require.ErrorContains(t, err, "no <interface type='network'>")
+	_, err = r.PlaySequence(context.Background(), LookupSequence("port"), SequenceOptions{NetPorts: true})
+	require.ErrorContains(t, err, "--net-ports goes with the domain sequences")
 }
