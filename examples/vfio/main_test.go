@@ -29,9 +29,13 @@ func TestBinary(t *testing.T) {
 	for _, d := range []string{"vfio-pci", "nouveau"} {
 		mk("bus/pci/drivers/" + d + "/unbind")
 	}
+	group := filepath.Join(sys, "kernel/iommu_groups/13")
+	require.NoError(t, os.MkdirAll(filepath.Join(group, "devices"), 0o755))
 	for _, d := range []string{"0000:01:00.0", "0000:01:00.1"} {
 		mk("bus/pci/devices/" + d + "/driver_override")
 		link(d, "vfio-pci")
+		require.NoError(t, os.Symlink(filepath.Join(sys, "bus/pci/devices", d), filepath.Join(group, "devices", d)))
+		require.NoError(t, os.Symlink(group, filepath.Join(sys, "bus/pci/devices", d, "iommu_group")))
 	}
 	cfg := filepath.Join(dir, "vfio.json")
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"sysRoot": "`+sys+`", "stateDir": "`+filepath.Join(dir, "state")+`", "lockDir": "`+filepath.Join(dir, "lock")+`"}`), 0o600))

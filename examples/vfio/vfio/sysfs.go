@@ -16,6 +16,10 @@ type SysFS interface {
 	Readlink(name string) (string, error)
 	// Stat reports whether a file or directory exists.
 	Stat(name string) (fs.FileInfo, error)
+	// ReadDir returns the names in a directory, such as an IOMMU group's "devices".
+	ReadDir(name string) ([]string, error)
+	// ReadFile returns the content of an attribute, such as a device's "class".
+	ReadFile(name string) ([]byte, error)
 }
 
 // Dir is a SysFS rooted at a directory: "/sys" on a host, a temporary tree with the same layout in tests.
@@ -43,3 +47,21 @@ func (d Dir) Readlink(name string) (string, error) {
 
 // Stat stats name, following links.
 func (d Dir) Stat(name string) (fs.FileInfo, error) { return os.Stat(filepath.Join(string(d), name)) }
+
+// ReadDir returns the names of the entries of the directory name, sorted.
+func (d Dir) ReadDir(name string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(string(d), name))
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names, nil
+}
+
+// ReadFile reads the file name.
+func (d Dir) ReadFile(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join(string(d), name))
+}

@@ -3,8 +3,10 @@
 // GPU-passthrough hooks, done through sysfs only (no shell, no modprobe, no virsh nodedev-detach, which
 // would call back into libvirt and deadlock).
 //
-// On prepare, for each <hostdev mode='subsystem' type='pci' managed='no'> of the domain, it records the
-// device's current driver in hookkit/state, then writes
+// On prepare, for each <hostdev mode='subsystem' type='pci' managed='no'> of the domain, it checks the
+// device's IOMMU group can be handed to vfio (every other member passed through too, driverless, on
+// vfio-pci or pci-stub, or a PCI bridge), records the device's current driver in hookkit/state, then
+// writes
 //
 //	vfio-pci  > /sys/bus/pci/devices/<addr>/driver_override
 //	<addr>    > /sys/bus/pci/drivers/<current driver>/unbind
@@ -24,6 +26,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hookkit-dev/hookkit/hookkit"
@@ -115,6 +118,9 @@ func (b *Binder) Detach(ctx context.Context, dom *hookkit.Domain) error {
 		if _, err := b.fs.Stat(path.Join("bus/pci/drivers", VFIODriver)); err != nil {
 			return fmt.Errorf("vfio: the %s driver is not loaded (load it at boot: echo vfio-pci > /etc/modules-load.d/vfio-pci.conf): %w", VFIODriver, err)
 		}
+		if err := b.checkGroups(addrs); err != nil {
+			return fmt.Errorf("vfio: %w", err)
+		}
 		var todo []Device
 		for _, a := range addrs {
 			drv, err := b.driver(a)
@@ -182,6 +188,55 @@ func (b *Binder) Reattach(ctx context.Context, dom *hookkit.Domain) error {
 		}
 		return nil
 	})
+}
+
+// harmlessDrivers may drive a device that shares an IOMMU group with a passed-through one: vfio can
+// still take the group.
+var harmlessDrivers = map[string]bool{"": true, VFIODriver: true, "pci-stub": true, "pcieport": true}
+
+// checkGroups fails when a device to pass through has no IOMMU group (the IOMMU is off), or shares its
+// group with a device the domain does not pass through and that a host driver still holds: vfio needs
+// every device of a group, and the start would fail later with a less helpful QEMU error. PCI bridges
+// (class 0x0604) are fine.
+func (b *Binder) checkGroups(addrs []Addr) error {
+	mine := map[string]bool{}
+	for _, a := range addrs {
+		mine[a.String()] = true
+	}
+	for _, a := range addrs {
+		dev := path.Join("bus/pci/devices", a.String())
+		if _, err := b.fs.Stat(dev); err != nil {
+			return fmt.Errorf("PCI device %s: not found in sysfs: %w", a, err)
+		}
+		group, err := b.fs.Readlink(path.Join(dev, "iommu_group"))
+		if err != nil {
+			return fmt.Errorf("PCI device %s has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line): %w", a, err)
+		}
+		members, err := b.fs.ReadDir(path.Join(dev, "iommu_group", "devices"))
+		if err != nil {
+			return fmt.Errorf("PCI device %s: IOMMU group %s: %w", a, path.Base(group), err)
+		}
+		for _, m := range members {
+			if mine[m] {
+				continue
+			}
+			other, err := ParseAddr(m)
+			if err != nil {
+				continue // not a PCI function
+			}
+			if class, err := b.fs.ReadFile(path.Join("bus/pci/devices", m, "class")); err == nil && strings.HasPrefix(strings.TrimSpace(string(class)), "0x0604") {
+				continue
+			}
+			drv, err := b.driver(other)
+			if err != nil {
+				return err
+			}
+			if !harmlessDrivers[drv] {
+				return fmt.Errorf("PCI device %s shares IOMMU group %s with %s (bound to %s), which the domain does not pass through: add it as a <hostdev> too, or bind it to vfio-pci", a, path.Base(group), m, drv)
+			}
+		}
+	}
+	return nil
 }
 
 // driverRE is what a kernel driver name may look like; a link target outside it is not trusted in a path.

@@ -95,6 +95,11 @@ func newKernel(t *testing.T, devices map[string]string, drivers ...string) *kern
 	}
 	for dev, drv := range devices {
 		touch("bus/pci/devices/" + dev + "/driver_override")
+		// IOMMU groups as on a typical host: the functions of one slot share a group, named by the bus.
+		group := filepath.Join(root, "kernel/iommu_groups", dev[5:7])
+		require.NoError(t, os.MkdirAll(filepath.Join(group, "devices"), 0o755))
+		require.NoError(t, os.Symlink(filepath.Join(root, "bus/pci/devices", dev), filepath.Join(group, "devices", dev)))
+		require.NoError(t, os.Symlink(group, filepath.Join(root, "bus/pci/devices", dev, "iommu_group")))
 		if drv != "" {
 			k.link(t, dev, drv)
 			if drv != VFIODriver {
@@ -273,6 +278,45 @@ func TestDetachFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestIOMMUGroups(t *testing.T) {
+	tests := []struct {
+		name    string
+		sibling string // the driver of 0000:01:00.2, in the GPU's group but not in the domain
+		bridge  bool
+		wantErr string
+	}{
+		{"sibling held by a host driver", "xhci_hcd", false,
+			"vfio: PCI device 0000:01:00.0 shares IOMMU group 01 with 0000:01:00.2 (bound to xhci_hcd), which the domain does not pass through: add it as a <hostdev> too, or bind it to vfio-pci"},
+		{"sibling already on vfio-pci", VFIODriver, false, ""},
+		{"sibling without a driver", "", false, ""},
+		{"sibling is a PCI bridge", "pcieport-like", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newKernel(t, map[string]string{"0000:01:00.0": "nouveau", "0000:01:00.1": "snd_hda_intel", "0000:01:00.2": tt.sibling},
+				"nouveau", "snd_hda_intel", "xhci_hcd", "pcieport-like", VFIODriver)
+			if tt.bridge {
+				require.NoError(t, os.WriteFile(filepath.Join(string(k.Dir), "bus/pci/devices/0000:01:00.2/class"), []byte("0x060400\n"), 0o644))
+			}
+			e := newEnv(t, k)
+			res := e.run(t, "prepare", gpuXML(t))
+			if tt.wantErr == "" {
+				require.Equal(t, 0, res.Code, res.Stderr)
+				return
+			}
+			require.Equal(t, 1, res.Code)
+			assert.Contains(t, res.Stderr, tt.wantErr)
+			assert.Empty(t, k.writes, "refused before any write")
+		})
+	}
+
+	k := newKernel(t, map[string]string{"0000:01:00.0": "nouveau", "0000:01:00.1": "snd_hda_intel"}, "nouveau", "snd_hda_intel", VFIODriver)
+	require.NoError(t, os.Remove(filepath.Join(string(k.Dir), "bus/pci/devices/0000:01:00.0/iommu_group")))
+	res := newEnv(t, k).run(t, "prepare", gpuXML(t))
+	require.Equal(t, 1, res.Code)
+	assert.Contains(t, res.Stderr, "vfio: PCI device 0000:01:00.0 has no IOMMU group: enable the IOMMU (intel_iommu=on or amd_iommu=on")
 }
 
 func TestReattachReportsEveryFailure(t *testing.T) {
