@@ -62,6 +62,14 @@ type Rule struct {
 // IPv6 reports whether the rule forwards IPv6 traffic.
 func (r Rule) IPv6() bool { return r.Guest.Is6() }
 
+// Overlaps reports whether r and o can match the same incoming packet: same protocol, port and address
+// family, and host addresses and interfaces that are equal or unrestricted.
+func (r Rule) Overlaps(o Rule) bool {
+	return r.Proto == o.Proto && r.HostPort == o.HostPort && r.IPv6() == o.IPv6() &&
+		(!r.HostIP.IsValid() || !o.HostIP.IsValid() || r.HostIP == o.HostIP) &&
+		(r.Interface == "" || o.Interface == "" || r.Interface == o.Interface)
+}
+
 // String describes the rule for logs and errors.
 func (r Rule) String() string {
 	s := fmt.Sprintf("%s %d -> %s", r.Proto, r.HostPort, netip.AddrPortFrom(r.Guest, r.GuestPort))

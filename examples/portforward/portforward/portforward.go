@@ -136,6 +136,9 @@ func (f *Forwarder) Apply(ctx context.Context, dom *hookkit.Domain) error {
 		if len(rules) == 0 {
 			return nil
 		}
+		if err := f.checkConflicts(uuid, rules); err != nil {
+			return fmt.Errorf("portforward: %w", err)
+		}
 		// Record first: if the hook is killed half way, teardown still knows what may be in place.
 		rec := Record{Backend: f.opts.Backend, Domain: dom.Name(), Rules: rules}
 		if err := f.opts.State.Save(uuid, StateKey, rec); err != nil {
@@ -200,6 +203,34 @@ func (f *Forwarder) removeRecorded(ctx context.Context, dom *hookkit.Domain, uui
 	}
 	for _, r := range rec.Rules {
 		dom.Logger().Info("port forward closed", "rule", r.String(), "backend", string(rec.Backend))
+	}
+	return nil
+}
+
+// checkConflicts refuses rules whose host port another domain already forwards (recorded in the state
+// store): the first DNAT rule would win and the second domain would silently get nothing. The caller
+// holds the lock, so two starts cannot both pass the check.
+func (f *Forwarder) checkConflicts(uuid string, rules []Rule) error {
+	others, err := f.opts.State.Domains()
+	if err != nil {
+		return err
+	}
+	for _, other := range others {
+		if other == uuid {
+			continue
+		}
+		var rec Record
+		found, err := f.opts.State.Load(other, StateKey, &rec)
+		if err != nil || !found {
+			continue // another concern's state, or unreadable: not ours to judge
+		}
+		for _, r := range rules {
+			for _, o := range rec.Rules {
+				if r.Overlaps(o) {
+					return fmt.Errorf("%s: host port %s/%d is already forwarded to domain %s (%s)", r, r.Proto, r.HostPort, rec.Domain, other)
+				}
+			}
+		}
 	}
 	return nil
 }

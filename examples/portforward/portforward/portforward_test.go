@@ -326,3 +326,53 @@ func TestBadOptions(t *testing.T) {
 	require.Equal(t, 1, res.Code)
 	assert.Contains(t, res.Stderr, `ApplyOn "started"`)
 }
+
+func TestOverlaps(t *testing.T) {
+	rule := func(f Forward) Rule {
+		r, err := f.Rule()
+		require.NoError(t, err)
+		return r
+	}
+	base := Forward{Proto: "tcp", HostPort: "2222", Guest: "10.0.0.1"}
+	with := func(mod func(*Forward)) Rule { f := base; mod(&f); return rule(f) }
+	tests := []struct {
+		name string
+		o    Rule
+		want bool
+	}{
+		{"same port, other guest", with(func(f *Forward) { f.Guest = "10.0.0.2" }), true},
+		{"other protocol", with(func(f *Forward) { f.Proto = "udp" }), false},
+		{"other port", with(func(f *Forward) { f.HostPort = "2223" }), false},
+		{"other family", with(func(f *Forward) { f.Guest = "fd00::1" }), false},
+		{"restricted to a host address", with(func(f *Forward) { f.HostIP = "203.0.113.1" }), true},
+		{"restricted to an interface", with(func(f *Forward) { f.Interface = "eth1" }), true},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, rule(base).Overlaps(tt.o), tt.name)
+	}
+	a, b := with(func(f *Forward) { f.HostIP = "203.0.113.1" }), with(func(f *Forward) { f.HostIP = "203.0.113.2" })
+	assert.False(t, a.Overlaps(b), "distinct host addresses")
+	a, b = with(func(f *Forward) { f.Interface = "eth0" }), with(func(f *Forward) { f.Interface = "eth1" })
+	assert.False(t, a.Overlaps(b), "distinct interfaces")
+}
+
+func TestRefusesAPortAnotherDomainForwards(t *testing.T) {
+	e := newEnv(t, Options{})
+	require.Equal(t, 0, hookkittest.Run(e.router, withForwards("start", `proto='tcp' host-port='2222' guest='10.0.0.2'`)).Code)
+	e.rec.Reset()
+
+	other := withForwards("start", `proto='tcp' host-port='2222' guest='10.0.0.3'`)
+	other.Stdin = bytes.Replace(other.Stdin, []byte(fixtureUUID), []byte("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"), 1)
+	other.Stdin = bytes.Replace(other.Stdin, []byte("<name>hooktest</name>"), []byte("<name>web2</name>"), 1)
+	res := hookkittest.Run(e.router, other.WithObject("web2"))
+	require.Equal(t, 1, res.Code)
+	assert.Equal(t, "qemu: qemu web2 start begin: portforward: tcp 2222 -> 10.0.0.3:2222: host port tcp/2222 is already forwarded to domain hooktest ("+fixtureUUID+")\n", res.Stderr)
+	assert.Empty(t, e.rec.Calls())
+
+	// Once the first domain is gone, the port is free.
+	require.Equal(t, 0, hookkittest.Run(e.router, hookkittest.Event(event.QEMU, "release")).Code)
+	e.rec.Reset()
+	res = hookkittest.Run(e.router, other.WithObject("web2"))
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Len(t, e.rec.Calls(), 5)
+}
