@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestQuantile(t *testing.T) {
+	tests := []struct {
+		xs   []float64
+		q    float64
+		want float64
+	}{
+		{[]float64{3, 1, 2}, 0.5, 2},
+		{[]float64{4, 1, 3, 2}, 0.5, 2.5},
+		{[]float64{1, 2, 3, 4, 5}, 0.25, 2},
+		{[]float64{1, 2, 3, 4, 5}, 0, 1},
+		{[]float64{1, 2, 3, 4, 5}, 1, 5},
+		{[]float64{7}, 0.75, 7},
+	}
+	for _, tt := range tests {
+		assert.InDelta(t, tt.want, quantile(tt.xs, tt.q), 1e-9, "%v q=%v", tt.xs, tt.q)
+	}
+}
+
+func TestMergeResults(t *testing.T) {
+	a := []result{{Command: "x", Times: []float64{1}}, {Command: "y", Times: []float64{2}}}
+	merged, err := mergeResults(nil, a)
+	require.NoError(t, err)
+	merged, err = mergeResults(merged, []result{{Command: "x", Times: []float64{3}}, {Command: "y", Times: []float64{4}}})
+	require.NoError(t, err)
+	assert.Equal(t, []float64{1, 3}, merged[0].Times)
+	assert.Equal(t, []float64{2, 4}, merged[1].Times)
+
+	tests := []struct {
+		name string
+		rs   []result
+		msg  string
+	}{
+		{"fewer commands", []result{{Command: "x"}}, "1 commands"},
+		{"other command", []result{{Command: "x"}, {Command: "z"}}, `"z"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := mergeResults(merged, tt.rs)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.msg)
+		})
+	}
+}
+
+func TestReadExports(t *testing.T) {
+	dir := t.TempDir()
+	p1 := filepath.Join(dir, "a.1.json")
+	p2 := filepath.Join(dir, "a.2.json")
+	require.NoError(t, os.WriteFile(p1, []byte(`{"results":[{"command":"floor","times":[0.001,0.003]}]}`), 0o644))
+	require.NoError(t, os.WriteFile(p2, []byte(`{"results":[{"command":"floor","times":[0.002]}]}`), 0o644))
+	rs, err := readExports([]string{p1, p2})
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.InDelta(t, 0.002, median(rs[0].Times), 1e-12)
+
+	require.NoError(t, os.WriteFile(p2, []byte(`{"results":[]}`), 0o644))
+	_, err = readExports([]string{p1, p2})
+	assert.ErrorContains(t, err, "no results")
+}
+
+func TestWriteTable(t *testing.T) {
+	rs := []row{
+		{name: "shell floor", runs: 3, median: 1, p25: 0.9, p75: 1.1},
+		{name: "empty Go", runs: 3, median: 2, p25: 1.9, p75: 2.1},
+		{name: "hookkit", runs: 3, median: 2.2, p25: 2.1, p75: 2.3},
+	}
+	var b bytes.Buffer
+	require.NoError(t, writeTable(&b, rs, "shell floor", "empty Go"))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 5)
+	assert.Equal(t, "| command | runs | median ms | p25–p75 ms | above floor ms | × empty Go |", lines[0])
+	assert.Equal(t, "| hookkit | 3 | 2.20 | 2.10–2.30 | 1.20 | 1.10 |", lines[4])
+
+	assert.ErrorContains(t, writeTable(&b, rs, "", "bash"), `"bash"`)
+	assert.ErrorContains(t, writeTable(&b, rs, "nope"), `"nope"`)
+}
+
+func TestWritePivot(t *testing.T) {
+	rs := []row{
+		{name: "empty Go @ 1 KB", median: 2},
+		{name: "hookkit @ 1 KB", median: 2.2},
+		{name: "empty Go @ 30 KB", median: 2},
+		{name: "hookkit @ 30 KB", median: 3},
+		{name: "python3 @ 30 KB", median: 20},
+	}
+	var b bytes.Buffer
+	require.NoError(t, writePivot(&b, rs, " @ ", "empty Go"))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 5)
+	assert.Equal(t, "| command | 1 KB median ms | × empty Go | 30 KB median ms | × empty Go |", lines[0])
+	assert.Equal(t, "| hookkit | 2.20 | 1.10 | 3.00 | 1.50 |", lines[3])
+	assert.Equal(t, "| python3 | – | – | 20.00 | 10.00 |", lines[4])
+
+	assert.ErrorContains(t, writePivot(&b, []row{{name: "no separator"}}, " @ ", "x"), "has no")
+	assert.ErrorContains(t, writePivot(&b, rs, " @ ", "bash"), `"bash @ 1 KB"`)
+}
+
+func TestTarget(t *testing.T) {
+	medians := map[string]float64{"prepare: hookkit": 1.8, "prepare: empty Go": 1.7, "prepare: bash": 5}
+	tests := []struct {
+		spec  string
+		ratio float64
+		met   bool
+		err   string
+	}{
+		{spec: "prepare: hookkit <= 1.10 * prepare: empty Go", ratio: 1.8 / 1.7, met: true},
+		{spec: "prepare: hookkit<=0.3*prepare: bash", ratio: 0.36, met: false},
+		{spec: "prepare: hookkit <= 1.1 * nothing", err: `no median for "nothing"`},
+		{spec: "prepare: hookkit 1.1 * prepare: bash", err: "expected"},
+		{spec: "prepare: hookkit <= 1.1 prepare: bash", err: "expected"},
+		{spec: "prepare: hookkit <= x * prepare: bash", err: "bad factor"},
+		{spec: " <= 1 * prepare: bash", err: "expected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			tg, err := parseTarget(tt.spec)
+			var ratio float64
+			var met bool
+			if err == nil {
+				ratio, met, err = tg.evaluate(medians)
+			}
+			if tt.err != "" {
+				assert.ErrorContains(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.InDelta(t, tt.ratio, ratio, 1e-9)
+			assert.Equal(t, tt.met, met)
+		})
+	}
+}
+
+func TestReadMedians(t *testing.T) {
+	m, err := readMedians(strings.NewReader("storm: hookkit\t310.5\nno tab line\nstorm: empty Go\t300\n"))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]float64{"storm: hookkit": 310.5, "storm: empty Go": 300}, m)
+	_, err = readMedians(strings.NewReader("x\tnot-a-number\n"))
+	assert.Error(t, err)
+}
+
+func TestStormDomain(t *testing.T) {
+	tmpl, err := os.ReadFile(filepath.Join("..", "testdata", "domain-1k.xml"))
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, i := range []int{1, 2, 200} {
+		dom, err := stormDomain(tmpl, i)
+		require.NoError(t, err)
+		s := string(dom)
+		assert.Equal(t, 1, strings.Count(s, "<name>vm-"), "only the domain's own name changes")
+		assert.NotContains(t, s, "hooktest")
+		assert.Equal(t, len(tmpl)-len("hooktest")+len("vm-000"), len(dom))
+		uuid := s[strings.Index(s, "<uuid>")+6 : strings.Index(s, "</uuid>")]
+		assert.Len(t, uuid, 36)
+		assert.False(t, seen[uuid], "UUIDs are distinct")
+		seen[uuid] = true
+	}
+	_, err = stormDomain([]byte("<domain><uuid>x</uuid></domain>"), 1)
+	assert.ErrorContains(t, err, "no <name>")
+	_, err = stormDomain([]byte("<domain><name>x</name></domain>"), 1)
+	assert.ErrorContains(t, err, "no <uuid>")
+}
+
+func TestGoBench(t *testing.T) {
+	in := `goos: linux
+pkg: github.com/hookkit-dev/hookkit/hookkit
+BenchmarkRoute/domain-5k.xml-2   	   10000	    61234 ns/op	  82.55 MB/s	   23280 B/op	     141 allocs/op
+BenchmarkPlain-2   	   10000	    99 ns/op
+PASS
+pkg: github.com/hookkit-dev/hookkit/hookkit/xmldoc
+BenchmarkParse-2 	 100	 5000 ns/op	 10 B/op	 1 allocs/op
+ok  	github.com/hookkit-dev/hookkit/hookkit	1.2s
+`
+	var b bytes.Buffer
+	require.NoError(t, runGoBench(strings.NewReader(in), &b))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 5)
+	assert.Equal(t, "| hookkit | BenchmarkRoute/domain-5k.xml-2 | 61234 | 82.55 | 23280 | 141 |", lines[2])
+	assert.Equal(t, "| hookkit | BenchmarkPlain-2 | 99 | – | – | – |", lines[3])
+	assert.Equal(t, "| hookkit/xmldoc | BenchmarkParse-2 | 5000 | – | 10 | 1 |", lines[4])
+}
+
+func TestPeakRSS(t *testing.T) {
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip("no cat in PATH")
+	}
+	in := filepath.Join("..", "testdata", "domain-1k.xml")
+	kb, err := peakRSS(in, 2, []string{cat})
+	require.NoError(t, err)
+	assert.Positive(t, kb)
+
+	f, err := exec.LookPath("false")
+	if err != nil {
+		t.Skip("no false in PATH")
+	}
+	_, err = peakRSS(in, 1, []string{f})
+	assert.Error(t, err)
+}

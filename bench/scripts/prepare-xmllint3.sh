@@ -1,0 +1,18 @@
+#!/bin/bash
+# A bash hook as most are written: stdin saved in a variable, then one xmllint --xpath call per value
+# (name, UUID, one metadata value). With HOOKBENCH_VERIFY set it prints "name|uuid|owner".
+case "$2" in
+prepare | start | started | reconnect) ;;
+*) exit 0 ;;
+esac
+xml=$(cat)
+name=$(xmllint --xpath 'string(/domain/name)' - <<<"$xml") || exit 1
+uuid=$(xmllint --xpath 'string(/domain/uuid)' - <<<"$xml") || exit 1
+owner=$(xmllint --xpath "string(/domain/metadata/*[local-name()='bench' and namespace-uri()='https://hookkit.dev/bench/1']/@owner)" - <<<"$xml") || exit 1
+if [ -z "$name" ] || [ -z "$uuid" ] || [ -z "$owner" ]; then
+	echo "$0: the domain lacks a name, a UUID or the bench metadata" >&2
+	exit 1
+fi
+if [ -n "$HOOKBENCH_VERIFY" ]; then
+	echo "$name|$uuid|$owner"
+fi
