@@ -228,11 +228,15 @@ func TestCatchAllAndHandle(t *testing.T) {
 		hookkittest.Event(event.QEMU, "start"),
 		hookkittest.Event(event.Daemon, "reload"),
 		hookkittest.NewCall(event.Network, "n", "exploded", "begin", "-").WithStdin([]byte("<hookData><network/></hookData>")),
+		hookkittest.NewCall("frobnicate", "vm", "prepare", "begin", "-"),               // unknown driver
+		hookkittest.NewCall(event.QEMU, "vm", "start", "middle", "-"),                  // unknown subop: not OnDomainStart's call
+		hookkittest.NewCall(event.QEMU, "vm", "teleport", "begin", "-").WithStdin(nil), // unknown op, no stdin: not an error
 	} {
 		res := hookkittest.Run(r, c)
 		require.Equal(t, 0, res.Code, res.Stderr)
 	}
-	assert.Equal(t, []string{"teleport:vm", "start", "catch:daemon:reload", "catch:network:exploded"}, got)
+	assert.Equal(t, []string{"teleport:vm", "start", "catch:daemon:reload", "catch:network:exploded",
+		"catch::prepare", "catch:qemu:start", "teleport:vm"}, got)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -69,44 +69,38 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 		return ExitFailure
 	}
 
+	// known: libvirt is known to make this call, so stdin must be the payload the event table names.
+	known := inv.Spec != nil && undash(inv.Spec.SubOp) == undash(inv.SubOp)
+	var unknown error
 	switch {
 	case inv.Driver == "":
-		if cfg.strict {
-			return fail(fmt.Errorf("unknown hook driver: %q is not a libvirt driver name (%s) and is not in a <driver>.d directory", filepath.Base(inv.Program), driverList()))
-		}
-		logger.Warn("unknown hook driver, nothing done", "program", inv.Program)
-		return ExitOK
-	case inv.Spec != nil && undash(inv.Spec.SubOp) != undash(inv.SubOp):
-		if cfg.strict {
-			return fail(fmt.Errorf("unknown subop %q for %s %s (libvirt passes %q)", inv.SubOp, inv.Driver, inv.Op, inv.Spec.SubOp))
-		}
-		logger.Warn("unknown subop, nothing done", "expected", inv.Spec.SubOp)
-		return ExitOK
+		unknown = fmt.Errorf("unknown hook driver: %q is not a libvirt driver name (%s) and is not in a <driver>.d directory", filepath.Base(inv.Program), driverList())
+	case inv.Spec == nil:
+		unknown = fmt.Errorf("unknown op %q for driver %s", inv.Op, inv.Driver)
+	case !known:
+		unknown = fmt.Errorf("unknown subop %q for %s %s (libvirt passes %q)", inv.SubOp, inv.Driver, inv.Op, inv.Spec.SubOp)
+	}
+	if unknown != nil && cfg.strict {
+		return fail(unknown)
 	}
 
 	c := &Call{Invocation: inv, ctx: ctx, logger: logger}
-	routes, known := r.mux.candidates(inv)
-	if inv.Spec == nil && !known && r.mux.catchAll == nil {
-		if cfg.strict {
-			return fail(fmt.Errorf("unknown op %q for driver %s", inv.Op, inv.Driver))
-		}
-		logger.Warn("unknown op, nothing done")
-		return ExitOK
+	var routes []*route
+	if inv.Driver != "" && (known || inv.Spec == nil) {
+		// Typed handlers run for the calls they were generated for; Handle also takes ops the table lacks.
+		routes = r.mux.candidates(inv)
 	}
 	if len(routes) == 0 && r.mux.catchAll == nil {
-		logger.Info("no handler registered for this event, nothing done")
+		if unknown != nil {
+			logger.Warn("call not handled: "+unknown.Error(), "program", inv.Program)
+		} else {
+			logger.Info("no handler registered for this event, nothing done")
+		}
 		return ExitOK
 	}
 
-	payload := event.PayloadDomain
-	if inv.Spec != nil {
-		payload = inv.Spec.Payload
-	} else if inv.Driver == event.Network {
-		payload = event.PayloadNetwork
-	} else if inv.Driver == event.Daemon {
-		payload = event.PayloadNone
-	}
-	if payload != event.PayloadNone {
+	switch {
+	case known && inv.Spec.Payload != event.PayloadNone:
 		in, err := readInput(stdin, cfg.maxInput)
 		if err != nil {
 			return fail(err)
@@ -115,6 +109,14 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 		if _, err := c.scan(); err != nil {
 			return fail(err)
 		}
+	case !known && inv.Driver != event.Daemon:
+		// A call hookkit does not know: hand whatever stdin carries to the handlers, whose payload
+		// accessors report what is wrong with it, instead of failing the call up front.
+		in, err := readInput(stdin, cfg.maxInput)
+		if err != nil {
+			return fail(err)
+		}
+		c.input = in
 	}
 
 	var h Handler = HandlerFunc(func(c *Call) error {
@@ -177,9 +179,8 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 	return ExitOK
 }
 
-// candidates returns the routes registered for the invocation's driver and op, in registration order, and
-// whether any route names the key at all.
-func (m *mux) candidates(inv Invocation) ([]*route, bool) {
+// candidates returns the routes registered for the invocation's driver and op, in registration order.
+func (m *mux) candidates(inv Invocation) []*route {
 	key := event.Key{Driver: inv.Driver, Op: inv.Op}
 	var out []*route
 	for _, rt := range m.routes {
@@ -190,7 +191,7 @@ func (m *mux) candidates(inv Invocation) ([]*route, bool) {
 			}
 		}
 	}
-	return out, len(out) > 0
+	return out
 }
 
 // readInput reads stdin whole, failing past max bytes.

@@ -64,7 +64,8 @@ func Event(driver event.Driver, op string) Call {
 	return c
 }
 
-// WithStdin returns c with the given payload.
+// WithStdin returns c with the given payload. argv is unchanged: call WithObject too when the payload
+// names another domain or network (libvirt passes the name in both).
 func (c Call) WithStdin(b []byte) Call { c.Stdin = b; return c }
 
 // WithObject returns c with argv[1] set.
@@ -175,11 +176,12 @@ func Exec(t testing.TB, binary string, c Call) Result {
 }
 
 // Build compiles the main package pkg (an import path or a directory) into a temporary directory and
-// returns the binary's path.
-func Build(t testing.TB, pkg string) string {
+// returns the binary's path. buildFlags go to go build before the package, e.g. "-ldflags", "-X main.x=y".
+func Build(t testing.TB, pkg string, buildFlags ...string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "hook")
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+	args := append(append([]string{"build", "-o", out}, buildFlags...), pkg)
+	cmd := exec.Command("go", args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("hookkittest: go build %s: %v\n%s", pkg, err, b)
 	}
