@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/hookkit-dev/hookkit/hookkit/lock"
 	"github.com/stretchr/testify/require"
@@ -57,6 +59,9 @@ namespaces = [ ]
 user = "root"
 group = "root"
 `
+
+// cacheDir keeps libvirt's QEMU capability cache from one run to the next; delete it at will.
+const cacheDir = "/var/cache/hookkit-e2e/libvirt"
 
 // hookDrivers are the drivers the recorder is installed for, one symlink each.
 var hookDrivers = []string{"daemon", "qemu", "lxc", "network"}
@@ -130,9 +135,35 @@ func launch(specJSON string) int {
 		fmt.Fprintf(os.Stderr, "e2e launcher: %v\n", err)
 		return 3
 	}
+	runtime.LockOSThread() // the affinity is the calling thread's, and this thread must be the one that execs
+	if err := pinToOneCPU(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e launcher: libvirtd not pinned to one CPU (it may re-probe QEMU at start): %v\n", err)
+	}
 	err := syscall.Exec(spec.Libvirtd, []string{"libvirtd"}, spec.Env)
 	fmt.Fprintf(os.Stderr, "e2e launcher: exec %s: %v\n", spec.Libvirtd, err)
 	return 3
+}
+
+// pinToOneCPU binds the calling thread to the lowest CPU it may run on. libvirt checks its cached QEMU
+// capabilities against the CPUID of whichever CPU it runs on; on some virtual machines that differs
+// between CPUs ("Outdated capabilities ...: host cpuid changed"), and an unpinned libvirtd then probes QEMU
+// again (4-8 s) on about every other start.
+func pinToOneCPU() error {
+	var mask [16]uint64 // up to 1024 CPUs
+	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(mask), uintptr(unsafe.Pointer(&mask))); e != 0 {
+		return e
+	}
+	for i, w := range mask {
+		if w != 0 {
+			var one [16]uint64
+			one[i] = w & -w
+			if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_SETAFFINITY, 0, unsafe.Sizeof(one), uintptr(unsafe.Pointer(&one))); e != 0 {
+				return e
+			}
+			return nil
+		}
+	}
+	return errors.New("empty CPU affinity mask")
 }
 
 // skip skips the test, or fails it when requireEnv is set.
@@ -358,14 +389,15 @@ func (h *harness) privateConfig(t *testing.T) launchSpec {
 	}
 
 	// Runtime state, domain and network state, logs and the QEMU capability cache stay private too:
-	// nothing of the host's libvirt is read or written, at the price of one QEMU probe (2-4 s) per run.
+	// nothing of the host's libvirt is read or written. The capability cache lives on in cacheDir, so
+	// that warm runs skip the QEMU probe (4-8 s); libvirt revalidates it on every start.
 	for _, d := range []struct{ private, target string }{
-		{"run-libvirt", "/run/libvirt"},
-		{"lib-libvirt", "/var/lib/libvirt"},
-		{"log-libvirt", "/var/log/libvirt"},
-		{"cache-libvirt", "/var/cache/libvirt"},
+		{filepath.Join(h.dir, "run-libvirt"), "/run/libvirt"},
+		{filepath.Join(h.dir, "lib-libvirt"), "/var/lib/libvirt"},
+		{filepath.Join(h.dir, "log-libvirt"), "/var/log/libvirt"},
+		{cacheDir, "/var/cache/libvirt"},
 	} {
-		src := filepath.Join(h.dir, d.private)
+		src := d.private
 		require.NoError(t, os.MkdirAll(src, 0o755))
 		if _, err := os.Stat(d.target); errors.Is(err, fs.ErrNotExist) {
 			require.NoError(t, os.MkdirAll(d.target, 0o755), "mount point")
