@@ -1,5 +1,5 @@
 // Package xmldoc queries and edits the XML libvirt hands to hooks, and writes it back faithfully. Only
-// hooks that need it import it: package hookkit itself does not link xmlquery.
+// hooks that need it import it.
 //
 // Parse builds a Document from a domain, network or <hookData> payload. XPath queries return typed
 // results (String, Int, Bool, Nodes, Node); prefixes in expressions are bound to namespace URIs by the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/antchfx/xmlquery"
 	"github.com/antchfx/xpath"
 )
 
@@ -24,13 +23,11 @@ const (
 // nothing was edited. A Document is not safe for concurrent use.
 type Document struct {
 	src     string
-	top     *xmlquery.Node // the document node
-	info    map[*xmlquery.Node]*nodeInfo
+	top     *node // the document node
 	quote   byte
 	ns      map[string]string
 	exprs   map[string]*xpath.Expr
-	touched bool   // an edit ran, or the tree was handed out through XMLQuery
-	exposed bool   // the tree was handed out through XMLQuery: it may change behind our back
+	touched bool   // an edit ran
 	out     string // the serialized document, valid while outOK
 	outOK   bool
 }
@@ -49,18 +46,14 @@ func (d *Document) output() string {
 	case d.outOK:
 		return d.out
 	}
-	out := d.serialize(d.top)
-	if !d.exposed {
-		d.out, d.outOK = out, true
-	}
-	return out
+	d.out, d.outOK = d.serialize(d.top), true
+	return d.out
 }
 
 // Parse parses a whole XML document: a domain, a network, a <hookData>, or any other.
 func Parse(b []byte) (*Document, error) {
 	d := &Document{
-		src:  string(b),
-		info: make(map[*xmlquery.Node]*nodeInfo, len(b)/24),
+		src: string(b),
 		ns: map[string]string{
 			"qemu": QEMUNamespace, "lxc": LXCNamespace, "bhyve": BhyveNamespace,
 			"xen": XenNamespace, "dnsmasq": DnsmasqNamespace,
@@ -69,17 +62,14 @@ func Parse(b []byte) (*Document, error) {
 	if len(b) == 0 {
 		return nil, &SyntaxError{Msg: "empty document"}
 	}
-	top, err := d.parse(d.src, false, nil)
+	top, err := parse(d.src, false, nil)
 	if err != nil {
 		return nil, err
 	}
 	d.top = top
-	d.quote = '\''
-	for _, info := range d.info {
-		if info.quote != 0 {
-			d.quote = info.quote
-			break
-		}
+	d.quote = firstQuote(top)
+	if d.quote == 0 {
+		d.quote = '\'' // as libvirt writes
 	}
 	return d, nil
 }
@@ -98,8 +88,8 @@ func (d *Document) Namespaces() map[string]string { return maps.Clone(d.ns) }
 
 // Root returns the document element (<domain>, <network>, <hookData>...).
 func (d *Document) Root() *Node {
-	for c := d.top.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == xmlquery.ElementNode {
+	for c := d.top.first; c != nil; c = c.next {
+		if c.kind == elementNode {
 			return &Node{doc: d, n: c}
 		}
 	}
@@ -109,17 +99,15 @@ func (d *Document) Root() *Node {
 // payload returns the document element when it is named name, or its child named name under <hookData>.
 func (d *Document) payload(name string) (*Node, error) {
 	root := d.Root()
-	if root.n.Data == name && root.n.NamespaceURI == "" {
+	if root.n.name == name && root.n.uri == "" {
 		return root, nil
 	}
-	if root.n.Data == "hookData" {
-		for c := root.n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == xmlquery.ElementNode && c.Data == name && c.NamespaceURI == "" {
-				return &Node{doc: d, n: c}, nil
-			}
+	if root.n.name == "hookData" && root.n.uri == "" {
+		if c := child(root.n, name); c != nil {
+			return &Node{doc: d, n: c}, nil
 		}
 	}
-	return nil, fmt.Errorf("xmldoc: no <%s> in the <%s> document: %w", name, qname(root.n.Prefix, root.n.Data), ErrNoMatch)
+	return nil, fmt.Errorf("xmldoc: no <%s> in the <%s> document: %w", name, qname(root.n.prefix, root.n.name), ErrNoMatch)
 }
 
 // Domain returns the <domain> element: the document element of a domain hook's input, or the <domain>
@@ -143,16 +131,8 @@ func (d *Document) Changed() bool {
 	return d.output() != d.src
 }
 
-// XMLQuery returns the underlying xmlquery document node, for what this package does not offer. Changes
-// made through it are written back like any other edit; values are escaped as needed.
-func (d *Document) XMLQuery() *xmlquery.Node {
-	d.touch()
-	d.exposed = true
-	return d.top
-}
-
-func (d *Document) serialize(n *xmlquery.Node) string {
-	w := writer{info: d.info, quote: d.quote}
+func (d *Document) serialize(n *node) string {
+	w := writer{quote: d.quote}
 	w.b.Grow(len(d.src) + 256)
 	w.node(n)
 	return w.b.String()
@@ -176,3 +156,16 @@ func (e *ExprError) Error() string {
 
 // Unwrap returns Err.
 func (e *ExprError) Unwrap() error { return e.Err }
+
+// firstQuote returns the quote of the first attribute in document order, 0 when there is none.
+func firstQuote(n *node) byte {
+	if n.kind == elementNode && n.orig.quote != 0 {
+		return n.orig.quote
+	}
+	for c := n.first; c != nil; c = c.next {
+		if q := firstQuote(c); q != 0 {
+			return q
+		}
+	}
+	return 0
+}

@@ -7,17 +7,15 @@ import (
 	"io"
 	"slices"
 	"strings"
-
-	"github.com/antchfx/xmlquery"
 )
 
 // child returns the first element child of n named name in no namespace, or nil.
-func child(n *xmlquery.Node, name string) *xmlquery.Node {
+func child(n *node, name string) *node {
 	if n == nil {
 		return nil
 	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == xmlquery.ElementNode && c.Data == name && c.NamespaceURI == "" {
+	for c := n.first; c != nil; c = c.next {
+		if c.kind == elementNode && c.name == name && c.uri == "" {
 			return c
 		}
 	}
@@ -25,13 +23,13 @@ func child(n *xmlquery.Node, name string) *xmlquery.Node {
 }
 
 // children returns the element children of n named name in no namespace.
-func children(n *xmlquery.Node, name string) []*xmlquery.Node {
-	var out []*xmlquery.Node
+func children(n *node, name string) []*node {
+	var out []*node
 	if n == nil {
 		return nil
 	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == xmlquery.ElementNode && c.Data == name && c.NamespaceURI == "" {
+	for c := n.first; c != nil; c = c.next {
+		if c.kind == elementNode && c.name == name && c.uri == "" {
 			out = append(out, c)
 		}
 	}
@@ -39,19 +37,15 @@ func children(n *xmlquery.Node, name string) []*xmlquery.Node {
 }
 
 // attr returns the value of n's attribute name in no namespace.
-func attr(n *xmlquery.Node, name string) string {
+func attr(n *node, name string) string {
 	if n == nil {
 		return ""
 	}
-	for _, a := range n.Attr {
-		if a.Name.Local == name && a.Name.Space == "" {
-			return a.Value
-		}
-	}
-	return ""
+	v, _ := n.attr("", name)
+	return v
 }
 
-func (d *Document) domainChild(name string) (*xmlquery.Node, *xmlquery.Node, error) {
+func (d *Document) domainChild(name string) (*node, *node, error) {
 	dom, err := d.Domain()
 	if err != nil {
 		return nil, nil, err
@@ -60,7 +54,7 @@ func (d *Document) domainChild(name string) (*xmlquery.Node, *xmlquery.Node, err
 }
 
 // disk returns the <disk> whose <target dev> is target.
-func (d *Document) disk(target string) (*xmlquery.Node, error) {
+func (d *Document) disk(target string) (*node, error) {
 	_, devices, err := d.domainChild("devices")
 	if err != nil {
 		return nil, err
@@ -119,7 +113,7 @@ func (d *Document) SetDiskSource(target, path string) error {
 			return err
 		}
 		if drv := child(disk, "driver"); drv != nil {
-			insertAfter(drv, src)
+			insertAfterIndented(drv, src)
 		} else {
 			appendIndented(disk, src)
 		}
@@ -155,7 +149,7 @@ func (d *Document) ReplaceDiskSource(oldPath, newPath string) (int, error) {
 }
 
 // iface returns the <interface> whose <mac address> is mac (compared without regard to case).
-func (d *Document) iface(mac string) (*xmlquery.Node, error) {
+func (d *Document) iface(mac string) (*node, error) {
 	_, devices, err := d.domainChild("devices")
 	if err != nil {
 		return nil, err
@@ -231,7 +225,7 @@ func (d *Document) Description() (string, error) {
 	if desc == nil {
 		return "", nil
 	}
-	return desc.InnerText(), nil
+	return desc.text(), nil
 }
 
 // SetDescription sets the domain's <description>, adding one after <title>, <uuid> or <name> when it has
@@ -250,14 +244,14 @@ func (d *Document) SetDescription(text string) error {
 }
 
 // addTopLevel adds element name to the domain after the first of the elements after that it has, or last.
-func (d *Document) addTopLevel(dom *xmlquery.Node, name string, after ...string) (*xmlquery.Node, error) {
+func (d *Document) addTopLevel(dom *node, name string, after ...string) (*node, error) {
 	el, err := d.newElement(dom, name)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range after {
 		if sib := child(dom, a); sib != nil {
-			insertAfter(sib, el)
+			insertAfterIndented(sib, el)
 			return el, nil
 		}
 	}
@@ -266,13 +260,13 @@ func (d *Document) addTopLevel(dom *xmlquery.Node, name string, after ...string)
 }
 
 // metadata returns the element in namespace ns under the domain's <metadata>, and <metadata> itself.
-func (d *Document) metadata(ns string) (dom, meta, el *xmlquery.Node, err error) {
+func (d *Document) metadata(ns string) (dom, meta, el *node, err error) {
 	dom, meta, err = d.domainChild("metadata")
 	if err != nil || meta == nil {
 		return dom, nil, nil, err
 	}
-	for c := meta.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == xmlquery.ElementNode && c.NamespaceURI == ns {
+	for c := meta.first; c != nil; c = c.next {
+		if c.kind == elementNode && c.uri == ns {
 			return dom, meta, c, nil
 		}
 	}
@@ -288,20 +282,15 @@ func (d *Document) Metadata(ns string, v any) (found bool, err error) {
 		return false, err
 	}
 	// The element may use prefixes declared on its ancestors: declare them around it for the decoder.
-	var b strings.Builder
-	b.WriteString("<hookkit-wrap")
-	for _, decl := range inScope(el.Parent) {
-		w := writer{}
-		w.b.WriteString(" xmlns")
-		if decl.prefix != "" {
-			w.b.WriteString(":" + decl.prefix)
-		}
-		w.b.WriteString(`="`)
-		w.attrValue(decl.uri, '"')
-		b.WriteString(w.b.String() + `"`)
+	w := writer{}
+	w.b.WriteString("<hookkit-wrap")
+	for _, b := range inScope(el.parent) {
+		w.b.WriteString(" " + strings.TrimSuffix("xmlns:"+b.prefix, ":") + `="`)
+		w.attrValue(b.uri, '"')
+		w.b.WriteString(`"`)
 	}
-	b.WriteString(">" + d.serialize(el) + "</hookkit-wrap>")
-	dec := xml.NewDecoder(strings.NewReader(b.String()))
+	w.b.WriteString(">" + d.serialize(el) + "</hookkit-wrap>")
+	dec := xml.NewDecoder(strings.NewReader(w.b.String()))
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -343,31 +332,31 @@ func (d *Document) SetMetadata(ns string, v any) error {
 		return fmt.Errorf("xmldoc: metadata %s: %w", ns, err)
 	}
 	el := added[0].n
-	if len(added) != 1 || (el.NamespaceURI != "" && el.NamespaceURI != ns) {
+	if len(added) != 1 || (el.uri != "" && el.uri != ns) {
 		for _, n := range added {
 			_ = n.Remove()
 		}
-		return fmt.Errorf("xmldoc: metadata %s: the value marshals to %d elements, the first in namespace %q", ns, len(added), el.NamespaceURI)
+		return fmt.Errorf("xmldoc: metadata %s: the value marshals to %d elements, the first in namespace %q", ns, len(added), el.uri)
 	}
 	// Written in the document's style rather than encoding/xml's.
-	d.forget(el)
-	if el.NamespaceURI == "" {
-		el.NamespaceURI = ns
-		el.Prefix = d.metadataPrefix(meta, ns)
-		if !slices.ContainsFunc(inScope(meta), func(b nsBinding) bool { return b.prefix == el.Prefix && b.uri == ns }) {
-			el.Attr = append([]xmlquery.Attr{{Name: xmlName("xmlns", el.Prefix), Value: ns, NamespaceURI: xmlnsURI}}, el.Attr...)
+	forget(el)
+	if el.uri == "" {
+		el.uri = ns
+		el.prefix = d.metadataPrefix(meta, ns)
+		if !slices.ContainsFunc(inScope(meta), func(b nsBinding) bool { return b.prefix == el.prefix && b.uri == ns }) {
+			el.attrs = append([]attribute{decl(el.prefix, ns)}, el.attrs...)
 		}
 	}
 	if old != nil {
 		_ = added[0].Remove()
-		insertBefore(old, el)
-		xmlquery.RemoveFromTree(old)
+		old.insertBefore(el)
+		old.remove()
 	}
 	return nil
 }
 
 // metadataPrefix chooses the prefix of a new metadata element in namespace ns.
-func (d *Document) metadataPrefix(meta *xmlquery.Node, ns string) string {
+func (d *Document) metadataPrefix(meta *node, ns string) string {
 	for _, b := range inScope(meta) {
 		if b.uri == ns && b.prefix != "" {
 			return b.prefix
@@ -396,9 +385,9 @@ func (d *Document) RemoveMetadata(ns string) (bool, error) {
 }
 
 // forget drops how n and its descendants were written, so that the serializer writes them afresh.
-func (d *Document) forget(n *xmlquery.Node) {
-	delete(d.info, n)
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		d.forget(c)
+func forget(n *node) {
+	n.parsed = false
+	for c := n.first; c != nil; c = c.next {
+		forget(c)
 	}
 }

@@ -1,14 +1,11 @@
 package xmldoc
 
 import (
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"unicode"
-
-	"github.com/antchfx/xmlquery"
 )
 
 // matches returns the nodes expr selects, failing with ErrNoMatch when there are none.
@@ -138,34 +135,35 @@ func isNCName(s string) bool {
 	return s != ""
 }
 
-func xmlName(prefix, local string) xml.Name { return xml.Name{Space: prefix, Local: local} }
+// decl returns the attribute that declares prefix for uri.
+func decl(prefix, uri string) attribute {
+	return attribute{prefix: "xmlns", local: prefix, uri: xmlnsURI, value: uri}
+}
 
 // inScope returns the namespace declarations in scope at element el, nearest first, without the ones
 // that nearer declarations of the same prefix hide.
-func inScope(el *xmlquery.Node) []nsBinding {
+func inScope(el *node) []nsBinding {
 	var out []nsBinding
-	for a := el; a != nil; a = a.Parent {
-		for _, at := range a.Attr {
-			var p string
-			switch {
-			case at.Name.Space == "xmlns":
-				p = at.Name.Local
-			case at.Name.Space == "" && at.Name.Local == "xmlns":
-				p = ""
-			default:
+	for a := el; a != nil; a = a.parent {
+		for _, at := range a.attrs {
+			if !at.isDecl() {
 				continue
 			}
+			p := at.local
+			if at.prefix == "" {
+				p = ""
+			}
 			if !slices.ContainsFunc(out, func(b nsBinding) bool { return b.prefix == p }) {
-				out = append(out, nsBinding{p, at.Value})
+				out = append(out, nsBinding{p, at.value})
 			}
 		}
 	}
 	return out
 }
 
-// resolve returns the namespace URI of the prefix of name: the caller's binding, else the document's
-// declaration in scope at el.
-func (d *Document) resolve(el *xmlquery.Node, prefix string) (string, error) {
+// resolve returns the namespace URI of prefix: the caller's binding, else the document's declaration in
+// scope at el.
+func (d *Document) resolve(el *node, prefix string) (string, error) {
 	if prefix == "xml" {
 		return xmlURI, nil
 	}
@@ -181,7 +179,7 @@ func (d *Document) resolve(el *xmlquery.Node, prefix string) (string, error) {
 }
 
 // attrName splits an attribute name given by the caller into namespace URI and local name.
-func (d *Document) attrName(el *xmlquery.Node, name string) (uri, local string, err error) {
+func (d *Document) attrName(el *node, name string) (uri, local string, err error) {
 	if !isName(name) || name == "xmlns" || strings.HasPrefix(name, "xmlns:") {
 		return "", "", fmt.Errorf("xmldoc: %q is not an attribute name this package sets", name)
 	}
@@ -195,7 +193,7 @@ func (d *Document) attrName(el *xmlquery.Node, name string) (uri, local string, 
 
 // prefixFor returns the prefix to write for namespace uri on element el (an attribute's element): one in
 // scope there, or the prefix of name, declared on el.
-func (d *Document) prefixFor(el *xmlquery.Node, name, uri string) (string, error) {
+func (d *Document) prefixFor(el *node, name, uri string) (string, error) {
 	if uri == xmlURI {
 		return "xml", nil
 	}
@@ -207,47 +205,48 @@ func (d *Document) prefixFor(el *xmlquery.Node, name, uri string) (string, error
 	}
 	prefix, _, _ := strings.Cut(name, ":")
 	if slices.ContainsFunc(scope, func(b nsBinding) bool { return b.prefix == prefix }) {
-		return "", fmt.Errorf("xmldoc: cannot declare prefix %q for %s on <%s>: the document uses it for another namespace", prefix, uri, qname(el.Prefix, el.Data))
+		return "", fmt.Errorf("xmldoc: cannot declare prefix %q for %s on <%s>: the document uses it for another namespace", prefix, uri, qname(el.prefix, el.name))
 	}
-	el.Attr = append(el.Attr, xmlquery.Attr{Name: xmlName("xmlns", prefix), Value: uri, NamespaceURI: xmlnsURI})
+	el.attrs = append(el.attrs, decl(prefix, uri))
 	return prefix, nil
 }
 
 // newElement returns a detached element named name for a place under parent.
-func (d *Document) newElement(parent *xmlquery.Node, name string) (*xmlquery.Node, error) {
+func (d *Document) newElement(parent *node, name string) (*node, error) {
 	if !isName(name) {
 		return nil, fmt.Errorf("xmldoc: %q is not an element name", name)
 	}
-	d.touch()
 	prefix, local, found := strings.Cut(name, ":")
 	scope := inScope(parent)
 	if !found {
-		c := &xmlquery.Node{Type: xmlquery.ElementNode, Data: name}
+		c := &node{kind: elementNode, name: name}
 		for _, b := range scope {
 			if b.prefix == "" {
-				c.NamespaceURI = b.uri
+				c.uri = b.uri
 			}
 		}
+		d.touch()
 		return c, nil
 	}
 	uri, err := d.resolve(parent, prefix)
 	if err != nil {
 		return nil, err
 	}
-	c := &xmlquery.Node{Type: xmlquery.ElementNode, Data: local, NamespaceURI: uri}
+	d.touch()
+	c := &node{kind: elementNode, name: local, uri: uri}
 	for _, b := range scope {
 		if b.uri == uri {
-			c.Prefix = b.prefix
+			c.prefix = b.prefix
 			return c, nil
 		}
 	}
-	c.Prefix = prefix
-	c.Attr = []xmlquery.Attr{{Name: xmlName("xmlns", prefix), Value: uri, NamespaceURI: xmlnsURI}}
+	c.prefix = prefix
+	c.attrs = []attribute{decl(prefix, uri)}
 	return c, nil
 }
 
 // addXML parses fragment in the scope of parent and appends its nodes to parent.
-func (d *Document) addXML(parent *xmlquery.Node, fragment string) ([]*Node, error) {
+func (d *Document) addXML(parent *node, fragment string) ([]*Node, error) {
 	scope := inScope(parent)
 	var callerOnly []nsBinding
 	for p, uri := range d.ns {
@@ -260,16 +259,16 @@ func (d *Document) addXML(parent *xmlquery.Node, fragment string) ([]*Node, erro
 	for i := len(scope) - 1; i >= 0; i-- {
 		parseScope = append(parseScope, scope[i])
 	}
-	top, err := d.parse(fragment, true, parseScope)
+	top, err := parse(fragment, true, parseScope)
 	if err != nil {
 		return nil, fmt.Errorf("xmldoc: bad XML fragment: %w", err)
 	}
-	var nodes []*xmlquery.Node
+	var nodes []*node
 	hasElement := false
-	for c := top.FirstChild; c != nil; c = c.NextSibling {
+	for c := top.first; c != nil; c = c.next {
 		if !isSpace(c) {
 			nodes = append(nodes, c)
-			hasElement = hasElement || c.Type == xmlquery.ElementNode
+			hasElement = hasElement || c.kind == elementNode
 		}
 	}
 	if !hasElement {
@@ -278,17 +277,17 @@ func (d *Document) addXML(parent *xmlquery.Node, fragment string) ([]*Node, erro
 	d.touch()
 	var added []*Node
 	for _, c := range nodes {
-		xmlquery.RemoveFromTree(c)
-		if c.Type == xmlquery.ElementNode {
-			var decls []xmlquery.Attr
+		c.remove()
+		if c.kind == elementNode {
+			var decls []attribute
 			for _, b := range callerOnly {
-				if usesPrefix(c, b.prefix) && !slices.ContainsFunc(c.Attr, func(a xmlquery.Attr) bool {
-					return a.Name.Space == "xmlns" && a.Name.Local == b.prefix
+				if usesPrefix(c, b.prefix) && !slices.ContainsFunc(c.attrs, func(a attribute) bool {
+					return a.prefix == "xmlns" && a.local == b.prefix
 				}) {
-					decls = append(decls, xmlquery.Attr{Name: xmlName("xmlns", b.prefix), Value: b.uri, NamespaceURI: xmlnsURI})
+					decls = append(decls, decl(b.prefix, b.uri))
 				}
 			}
-			c.Attr = append(decls, c.Attr...)
+			c.attrs = append(decls, c.attrs...)
 			added = append(added, &Node{doc: d, n: c})
 		}
 		appendIndented(parent, c)
@@ -297,19 +296,19 @@ func (d *Document) addXML(parent *xmlquery.Node, fragment string) ([]*Node, erro
 }
 
 // usesPrefix reports whether n or an element under it writes prefix on its name or an attribute's.
-func usesPrefix(n *xmlquery.Node, prefix string) bool {
-	if n.Type != xmlquery.ElementNode {
+func usesPrefix(n *node, prefix string) bool {
+	if n.kind != elementNode {
 		return false
 	}
-	if n.Prefix == prefix {
+	if n.prefix == prefix {
 		return true
 	}
-	for _, a := range n.Attr {
-		if a.Name.Space == prefix {
+	for _, a := range n.attrs {
+		if a.prefix == prefix && !a.isDecl() {
 			return true
 		}
 	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
+	for c := n.first; c != nil; c = c.next {
 		if usesPrefix(c, prefix) {
 			return true
 		}
@@ -318,56 +317,43 @@ func usesPrefix(n *xmlquery.Node, prefix string) bool {
 }
 
 // isSpace reports whether n is a text node of whitespace only (indentation).
-func isSpace(n *xmlquery.Node) bool {
-	return n != nil && n.Type == xmlquery.TextNode && strings.TrimLeft(n.Data, " \t\r\n") == ""
+func isSpace(n *node) bool {
+	return n != nil && n.kind == textNode && strings.TrimLeft(n.data, " \t\r\n") == ""
 }
 
-func spaceNode(s string) *xmlquery.Node { return &xmlquery.Node{Type: xmlquery.TextNode, Data: s} }
+func spaceNode(s string) *node { return &node{kind: textNode, data: s} }
 
 // appendIndented appends child as parent's last child, with the indentation its element siblings have
 // (or one level deeper than parent's own), so that libvirt-formatted XML stays formatted.
-func appendIndented(parent, child *xmlquery.Node) {
-	last := parent.LastChild
+func appendIndented(parent, child *node) {
+	last := parent.last
 	switch {
-	case last != nil && isSpace(last) && strings.Contains(last.Data, "\n"):
-		indent := last.Data + "  "
-		for c := last.PrevSibling; c != nil; c = c.PrevSibling {
-			if c.Type == xmlquery.ElementNode {
-				if isSpace(c.PrevSibling) {
-					indent = c.PrevSibling.Data
+	case last != nil && isSpace(last) && strings.Contains(last.data, "\n"):
+		indent := last.data + "  "
+		for c := last.prev; c != nil; c = c.prev {
+			if c.kind == elementNode {
+				if isSpace(c.prev) {
+					indent = c.prev.data
 				}
 				break
 			}
 		}
-		insertBefore(last, spaceNode(indent))
-		insertBefore(last, child)
-	case last == nil && isSpace(parent.PrevSibling) && strings.Contains(parent.PrevSibling.Data, "\n"):
-		outer := parent.PrevSibling.Data
-		xmlquery.AddChild(parent, spaceNode(outer+"  "))
-		xmlquery.AddChild(parent, child)
-		xmlquery.AddChild(parent, spaceNode(outer))
+		last.insertBefore(spaceNode(indent))
+		last.insertBefore(child)
+	case last == nil && isSpace(parent.prev) && strings.Contains(parent.prev.data, "\n"):
+		outer := parent.prev.data
+		parent.appendChild(spaceNode(outer + "  "))
+		parent.appendChild(child)
+		parent.appendChild(spaceNode(outer))
 	default:
-		xmlquery.AddChild(parent, child)
+		parent.appendChild(child)
 	}
 }
 
-// insertBefore inserts n as the sibling right before at.
-func insertBefore(at, n *xmlquery.Node) {
-	if prev := at.PrevSibling; prev != nil {
-		xmlquery.AddImmediateSibling(prev, n)
-		return
-	}
-	n.Parent = at.Parent
-	n.NextSibling = at
-	n.PrevSibling = nil
-	at.PrevSibling = n
-	at.Parent.FirstChild = n
-}
-
-// insertAfter inserts child right after sibling, with sibling's indentation.
-func insertAfter(sibling, child *xmlquery.Node) {
-	xmlquery.AddImmediateSibling(sibling, child)
-	if isSpace(sibling.PrevSibling) {
-		xmlquery.AddImmediateSibling(sibling, spaceNode(sibling.PrevSibling.Data))
+// insertAfterIndented inserts child right after sibling, with sibling's indentation.
+func insertAfterIndented(sibling, child *node) {
+	sibling.insertAfter(child)
+	if isSpace(sibling.prev) {
+		sibling.insertAfter(spaceNode(sibling.prev.data))
 	}
 }

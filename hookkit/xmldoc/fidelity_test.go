@@ -147,6 +147,12 @@ var fidelityCases = []struct {
 		want: "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n<a>y</a>\n",
 	},
 	{
+		name: "XML declaration with spaces around = kept",
+		in:   "<?xml version = \"1.0\"\tencoding= 'utf-8' ?><a>x</a>",
+		edit: func(d *Document) error { return d.Set("/a", "y") },
+		want: "<?xml version = \"1.0\"\tencoding= 'utf-8' ?><a>y</a>",
+	},
+	{
 		name: "no XML declaration added",
 		in:   "<a>x</a>",
 		edit: func(d *Document) error { return d.Set("/a", "y") },
@@ -272,6 +278,13 @@ func TestParseErrors(t *testing.T) {
 		{"repeated namespaced attribute", "<a xmlns:p='u' xmlns:q='u' p:k='1' q:k='2'/>", "attribute q:k repeated"},
 		{"declaration not first", " <?xml version='1.0'?><a/>", "XML declaration not at the start"},
 		{"no root", "<!-- only -->", "no root element"},
+		{"control character in a comment", "<a/><!--\x10-->", "a character XML does not allow"},
+		{"invalid UTF-8", "<a>\xff</a>", "a character XML does not allow"},
+		{"declaration without version", "<?xml ?><a/>", "malformed XML declaration"},
+		{"declaration with an unquoted value", "<?xml version=1.0?><a/>", "malformed XML declaration"},
+		{"declaration with junk", "<?xml version='1.0' junk?><a/>", "malformed XML declaration"},
+		{"declaration with another encoding", "<?xml version='1.0' encoding= 'latin1'?><a/>", "encoding UTF-8"},
+		{"processing instruction target run into its data", "<?A!?><a/>", "no space after the processing instruction target"},
 		{"bad entity", "<a>&nope;</a>", "invalid character entity"},
 		{"broken syntax", "<a><</a>", "line 1"},
 	}

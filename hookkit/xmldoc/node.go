@@ -3,8 +3,6 @@ package xmldoc
 import (
 	"errors"
 	"fmt"
-
-	"github.com/antchfx/xmlquery"
 )
 
 // Node is one node of a Document: an element, an attribute, a text node or a comment, as selected by an
@@ -12,21 +10,21 @@ import (
 // document root. Its edit methods change the document it belongs to.
 type Node struct {
 	doc  *Document
-	n    *xmlquery.Node // the node; for an attribute, the element that carries it
+	n    *node // the node; for an attribute, the element that carries it
 	attr *attrRef
 }
 
 type attrRef struct{ uri, local string }
 
 // IsElement reports whether the node is an element.
-func (n *Node) IsElement() bool { return n.attr == nil && n.n.Type == xmlquery.ElementNode }
+func (n *Node) IsElement() bool { return n.attr == nil && n.n.kind == elementNode }
 
 // IsAttr reports whether the node is an attribute.
 func (n *Node) IsAttr() bool { return n.attr != nil }
 
 func (n *Node) attrIndex() int {
-	for i, a := range n.n.Attr {
-		if a.Name.Local == n.attr.local && a.NamespaceURI == n.attr.uri {
+	for i, a := range n.n.attrs {
+		if a.local == n.attr.local && a.uri == n.attr.uri && !a.isDecl() {
 			return i
 		}
 	}
@@ -38,14 +36,14 @@ func (n *Node) attrIndex() int {
 func (n *Node) Name() string {
 	if n.attr != nil {
 		if i := n.attrIndex(); i >= 0 {
-			return qname(n.n.Attr[i].Name.Space, n.n.Attr[i].Name.Local)
+			return qname(n.n.attrs[i].prefix, n.n.attrs[i].local)
 		}
 		return n.attr.local
 	}
-	if n.n.Type != xmlquery.ElementNode {
+	if n.n.kind != elementNode {
 		return ""
 	}
-	return qname(n.n.Prefix, n.n.Data)
+	return qname(n.n.prefix, n.n.name)
 }
 
 // LocalName returns the name without its prefix.
@@ -53,10 +51,10 @@ func (n *Node) LocalName() string {
 	if n.attr != nil {
 		return n.attr.local
 	}
-	if n.n.Type != xmlquery.ElementNode {
+	if n.n.kind != elementNode {
 		return ""
 	}
-	return n.n.Data
+	return n.n.name
 }
 
 // NamespaceURI returns the namespace of an element or attribute, "" for none.
@@ -64,7 +62,7 @@ func (n *Node) NamespaceURI() string {
 	if n.attr != nil {
 		return n.attr.uri
 	}
-	return n.n.NamespaceURI
+	return n.n.uri
 }
 
 // Value returns an attribute's value, the text content of an element, or the text of a text node or
@@ -72,15 +70,11 @@ func (n *Node) NamespaceURI() string {
 func (n *Node) Value() string {
 	if n.attr != nil {
 		if i := n.attrIndex(); i >= 0 {
-			return n.n.Attr[i].Value
+			return n.n.attrs[i].value
 		}
 		return ""
 	}
-	switch n.n.Type {
-	case xmlquery.ElementNode, xmlquery.DocumentNode:
-		return n.n.InnerText()
-	}
-	return n.n.Data
+	return n.n.text()
 }
 
 // Parent returns the element that contains the node (for an attribute, its element), or nil for the
@@ -89,7 +83,7 @@ func (n *Node) Parent() *Node {
 	if n.attr != nil {
 		return &Node{doc: n.doc, n: n.n}
 	}
-	if p := n.n.Parent; p != nil && p.Type == xmlquery.ElementNode {
+	if p := n.n.parent; p != nil && p.kind == elementNode {
 		return &Node{doc: n.doc, n: p}
 	}
 	return nil
@@ -105,12 +99,7 @@ func (n *Node) Attr(name string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	for _, a := range n.n.Attr {
-		if a.Name.Local == local && a.NamespaceURI == uri {
-			return a.Value, true
-		}
-	}
-	return "", false
+	return n.n.attr(uri, local)
 }
 
 // SetValue sets an attribute's value, the text of a text node or comment, or replaces everything inside
@@ -125,28 +114,28 @@ func (n *Node) SetValue(value string) error {
 		if i < 0 {
 			return fmt.Errorf("xmldoc: attribute %s was removed", n.attr.local)
 		}
-		n.n.Attr[i].Value = value
+		n.n.attrs[i].value = value
 		return nil
 	}
-	switch n.n.Type {
-	case xmlquery.ElementNode:
-		if c := n.n.FirstChild; c != nil && c == n.n.LastChild && c.Type == xmlquery.TextNode {
-			c.Data = value
+	switch n.n.kind {
+	case elementNode:
+		if c := n.n.first; c != nil && c == n.n.last && c.kind == textNode {
+			c.data = value
 			return nil
 		}
-		for c := n.n.FirstChild; c != nil; c = n.n.FirstChild {
-			xmlquery.RemoveFromTree(c)
+		for c := n.n.first; c != nil; c = n.n.first {
+			c.remove()
 		}
 		if value != "" {
-			xmlquery.AddChild(n.n, &xmlquery.Node{Type: xmlquery.TextNode, Data: value})
+			n.n.appendChild(&node{kind: textNode, data: value})
 		}
-	case xmlquery.CommentNode:
+	case commentNode:
 		if err := checkComment(value); err != nil {
 			return err
 		}
-		n.n.Data = value
-	case xmlquery.TextNode, xmlquery.CharDataNode:
-		n.n.Data = value
+		n.n.data = value
+	case textNode, cdataNode:
+		n.n.data = value
 	default:
 		return errors.New("xmldoc: this node has no value to set")
 	}
@@ -167,9 +156,9 @@ func (n *Node) SetAttr(name, value string) error {
 		return err
 	}
 	n.doc.touch()
-	for i, a := range n.n.Attr {
-		if a.Name.Local == local && a.NamespaceURI == uri {
-			n.n.Attr[i].Value = value
+	for i, a := range n.n.attrs {
+		if a.local == local && a.uri == uri && !a.isDecl() {
+			n.n.attrs[i].value = value
 			return nil
 		}
 	}
@@ -179,7 +168,7 @@ func (n *Node) SetAttr(name, value string) error {
 			return err
 		}
 	}
-	n.n.Attr = append(n.n.Attr, xmlquery.Attr{Name: xmlName(prefix, local), Value: value, NamespaceURI: uri})
+	n.n.attrs = append(n.n.attrs, attribute{prefix: prefix, local: local, uri: uri, value: value})
 	return nil
 }
 
@@ -192,10 +181,10 @@ func (n *Node) RemoveAttr(name string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for i, a := range n.n.Attr {
-		if a.Name.Local == local && a.NamespaceURI == uri {
+	for i, a := range n.n.attrs {
+		if a.local == local && a.uri == uri && !a.isDecl() {
 			n.doc.touch()
-			n.n.Attr = append(n.n.Attr[:i:i], n.n.Attr[i+1:]...)
+			n.n.attrs = append(n.n.attrs[:i:i], n.n.attrs[i+1:]...)
 			return true, nil
 		}
 	}
@@ -207,18 +196,18 @@ func (n *Node) Remove() error {
 	if n.attr != nil {
 		if i := n.attrIndex(); i >= 0 {
 			n.doc.touch()
-			n.n.Attr = append(n.n.Attr[:i:i], n.n.Attr[i+1:]...)
+			n.n.attrs = append(n.n.attrs[:i:i], n.n.attrs[i+1:]...)
 		}
 		return nil
 	}
-	if n.n.Parent == nil || n.n.Parent == n.doc.top && n.n.Type == xmlquery.ElementNode {
+	if n.n.parent == nil || n.n.parent == n.doc.top && n.n.kind == elementNode {
 		return errors.New("xmldoc: cannot remove the document element")
 	}
 	n.doc.touch()
-	if p := n.n.PrevSibling; n.n.Type == xmlquery.ElementNode && isSpace(p) {
-		xmlquery.RemoveFromTree(p)
+	if p := n.n.prev; n.n.kind == elementNode && isSpace(p) {
+		p.remove()
 	}
-	xmlquery.RemoveFromTree(n.n)
+	n.n.remove()
 	return nil
 }
 
@@ -254,22 +243,14 @@ func (n *Node) XML() string {
 		if i < 0 {
 			return ""
 		}
-		a := n.n.Attr[i]
+		a := n.n.attrs[i]
 		w := writer{}
-		w.b.WriteString(qname(a.Name.Space, a.Name.Local) + `="`)
-		w.attrValue(a.Value, '"')
+		w.b.WriteString(qname(a.prefix, a.local) + `="`)
+		w.attrValue(a.value, '"')
 		w.b.WriteString(`"`)
 		return w.b.String()
 	}
 	return n.doc.serialize(n.n)
-}
-
-// XMLQuery returns the underlying xmlquery node (for an attribute, its element). Changes made through it
-// are written back like any other edit.
-func (n *Node) XMLQuery() *xmlquery.Node {
-	n.doc.touch()
-	n.doc.exposed = true
-	return n.n
 }
 
 // String evaluates expr relative to the node, as Document.String does.

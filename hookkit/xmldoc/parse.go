@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/antchfx/xmlquery"
 )
 
 // Namespace URIs XML itself defines.
@@ -32,43 +29,26 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("xmldoc: malformed XML at line %d, byte %d: %s", e.Line, e.Offset, e.Msg)
 }
 
-// nodeInfo is how a node was written in the input: the serializer writes these bytes back for every node
-// whose content still matches what was parsed, so that an untouched node comes back byte for byte.
-type nodeInfo struct {
-	raw    string // element: the start tag; any other node: the whole node as written
-	end    string // element: the end tag; "" when the element was written as an empty-element tag
-	data   string // Data as parsed
-	prefix string // element: Prefix as parsed
-	attrs  []rawAttr
-	quote  byte                  // element: the quote of its first attribute, 0 without attributes
-	pi     xmlquery.ProcInstData // processing instruction as parsed
-}
-
-// rawAttr is one attribute as written: raw holds the whitespace before it, its name, "=" and the quoted value.
-type rawAttr struct {
-	name  xml.Name
-	value string
-	raw   string
-}
-
 // nsBinding is one namespace declaration in scope while parsing.
 type nsBinding struct{ prefix, uri string }
 
 type parser struct {
 	src   string
-	doc   *Document
-	stack []*xmlquery.Node
+	stack []*node
 	ns    []nsBinding
 	marks []int // len(ns) at each open element
 	root  bool  // the document element was seen
 }
 
-// parse builds the xmlquery tree of src. With fragment set it accepts what may appear inside an element
-// (several elements, text) instead of a whole document, for AddXML; scope then holds the namespaces in
-// scope where the fragment goes.
-func (d *Document) parse(src string, fragment bool, scope []nsBinding) (*xmlquery.Node, error) {
-	p := &parser{src: src, doc: d, ns: append([]nsBinding{{"xml", xmlURI}, {"xmlns", xmlnsURI}}, scope...)}
-	top := &xmlquery.Node{Type: xmlquery.DocumentNode}
+// parse builds the tree of src. With fragment set it accepts what may appear inside an element (several
+// elements, text) instead of a whole document, for AddXML; scope then holds the namespaces in scope
+// where the fragment goes.
+func parse(src string, fragment bool, scope []nsBinding) (*node, error) {
+	p := &parser{src: src, ns: append([]nsBinding{{"xml", xmlURI}, {"xmlns", xmlnsURI}}, scope...)}
+	if i := firstInvalid(src); i >= 0 {
+		return nil, p.errorAt(int64(i), "a character XML does not allow (invalid UTF-8 or a control character)")
+	}
+	top := &node{kind: documentNode}
 	p.stack = append(p.stack, top)
 	dec := xml.NewDecoder(strings.NewReader(src))
 	dec.Strict = true
@@ -95,7 +75,7 @@ func (d *Document) parse(src string, fragment bool, scope []nsBinding) (*xmlquer
 	}
 	if len(p.stack) > 1 {
 		n := p.stack[len(p.stack)-1]
-		return nil, p.errorAt(off, fmt.Sprintf("unexpected end of input: <%s> is not closed", qname(n.Prefix, n.Data)))
+		return nil, p.errorAt(off, fmt.Sprintf("unexpected end of input: <%s> is not closed", qname(n.prefix, n.name)))
 	}
 	if !fragment && !p.root {
 		return nil, p.errorAt(off, "no root element")
@@ -108,15 +88,11 @@ func (p *parser) errorAt(off int64, msg string) error {
 	return &SyntaxError{Offset: off, Line: 1 + strings.Count(p.src[:off], "\n"), Msg: msg}
 }
 
-// parsed is a node with how it was written, allocated together.
-type parsed struct {
-	node xmlquery.Node
-	info nodeInfo
-}
-
-func (p *parser) add(n *xmlquery.Node, info *nodeInfo) {
-	xmlquery.AddChild(p.stack[len(p.stack)-1], n)
-	p.doc.info[n] = info
+// add appends a parsed node, recording its content as the original.
+func (p *parser) add(n *node, raw string) {
+	n.parsed = true
+	n.orig.raw, n.orig.name, n.orig.prefix, n.orig.data = raw, n.name, n.prefix, n.data
+	p.stack[len(p.stack)-1].appendChild(n)
 }
 
 func (p *parser) lookup(prefix string) (string, bool) {
@@ -141,58 +117,99 @@ func (p *parser) token(tok xml.Token, raw string, off int64, fragment bool) erro
 		return p.start(t, raw, off)
 	case xml.EndElement:
 		n := p.stack[len(p.stack)-1]
-		if top || n.Data != t.Name.Local || n.Prefix != t.Name.Space {
+		if top || n.name != t.Name.Local || n.prefix != t.Name.Space {
 			return p.errorAt(off, fmt.Sprintf("unexpected end tag </%s>", qname(t.Name.Space, t.Name.Local)))
 		}
-		p.doc.info[n].end = raw
+		n.orig.end = raw
 		p.stack = p.stack[:len(p.stack)-1]
 		p.ns = p.ns[:p.marks[len(p.marks)-1]]
 		p.marks = p.marks[:len(p.marks)-1]
 	case xml.CharData:
-		typ := xmlquery.TextNode
+		k := textNode
 		if strings.HasPrefix(raw, "<![CDATA[") {
-			typ = xmlquery.CharDataNode
+			k = cdataNode
 		}
-		if top && !fragment && (typ == xmlquery.CharDataNode || strings.TrimLeft(raw, " \t\r\n") != "") {
+		if top && !fragment && (k == cdataNode || strings.TrimLeft(raw, " \t\r\n") != "") {
 			return p.errorAt(off, "text outside the root element")
 		}
-		if !utf8.Valid(t) {
-			return p.errorAt(off, "invalid UTF-8")
-		}
 		data := raw
-		if typ == xmlquery.CharDataNode || strings.ContainsAny(raw, "&\r") {
+		if k == cdataNode || strings.ContainsAny(raw, "&\r") {
 			data = string(t)
 		}
-		pn := &parsed{node: xmlquery.Node{Type: typ, Data: data}, info: nodeInfo{raw: raw, data: data}}
-		p.add(&pn.node, &pn.info)
+		p.add(&node{kind: k, data: data}, raw)
 	case xml.Comment:
-		data := raw[4 : len(raw)-3]
-		p.add(&xmlquery.Node{Type: xmlquery.CommentNode, Data: data}, &nodeInfo{raw: raw, data: data})
+		p.add(&node{kind: commentNode, data: raw[4 : len(raw)-3]}, raw)
 	case xml.ProcInst:
+		if after := raw[2+len(t.Target)]; after != '?' && after != ' ' && after != '\t' && after != '\n' && after != '\r' {
+			return p.errorAt(off, fmt.Sprintf("no space after the processing instruction target %q", t.Target))
+		}
 		if t.Target == "xml" {
 			if off != 0 || fragment {
 				return p.errorAt(off, "XML declaration not at the start of the document")
 			}
-			n := &xmlquery.Node{Type: xmlquery.DeclarationNode, Data: "xml"}
-			for _, pair := range strings.Fields(string(t.Inst)) {
-				if k, v, ok := strings.Cut(pair, "="); ok {
-					n.Attr = append(n.Attr, xmlquery.Attr{Name: xml.Name{Local: k}, Value: strings.Trim(v, `"'`)})
-				}
+			n := &node{kind: declNode, name: "xml"}
+			attrs, ok := parseDecl(string(t.Inst))
+			if !ok {
+				return p.errorAt(off, "malformed XML declaration (only version 1.0 and encoding UTF-8 are supported)")
 			}
-			p.add(n, &nodeInfo{raw: raw, data: n.Data, attrs: declAttrs(n.Attr)})
+			n.attrs = attrs
+			for _, a := range attrs {
+				n.orig.attrs = append(n.orig.attrs, rawAttr{local: a.local, value: a.value})
+			}
+			p.add(n, raw)
 			return nil
 		}
-		pi := xmlquery.ProcInstData{Target: t.Target, Inst: strings.TrimLeft(string(t.Inst), " \t\r\n")}
-		n := &xmlquery.Node{Type: xmlquery.ProcessingInstruction, Data: t.Target, ProcInst: &xmlquery.ProcInstData{Target: pi.Target, Inst: pi.Inst}}
-		p.add(n, &nodeInfo{raw: raw, data: n.Data, pi: pi})
+		p.add(&node{kind: piNode, name: t.Target, data: strings.TrimLeft(string(t.Inst), " \t\r\n")}, raw)
 	case xml.Directive:
 		if !top || p.root || fragment {
 			return p.errorAt(off, "<!"+firstWord(string(t))+"> is not allowed here")
 		}
-		n := &xmlquery.Node{Type: xmlquery.NotationNode, Data: string(t)}
-		p.add(n, &nodeInfo{raw: raw, data: n.Data})
+		p.add(&node{kind: doctypeNode, data: string(t)}, raw)
 	}
 	return nil
+}
+
+// parseDecl parses the pseudo-attributes of an XML declaration: version 1.0 first, then an optional
+// encoding (UTF-8, as libvirt writes) and standalone.
+func parseDecl(inst string) ([]attribute, bool) {
+	var out []attribute
+	const space = " \t\r\n"
+	for s := inst; ; {
+		s = strings.TrimLeft(s, space)
+		if s == "" {
+			break
+		}
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 {
+			return nil, false
+		}
+		k := strings.TrimRight(s[:eq], space)
+		s = strings.TrimLeft(s[eq+1:], space)
+		if s == "" || (s[0] != '"' && s[0] != '\'') {
+			return nil, false
+		}
+		end := strings.IndexByte(s[1:], s[0])
+		if end < 0 {
+			return nil, false
+		}
+		out = append(out, attribute{local: k, value: s[1 : 1+end]})
+		s = s[end+2:]
+	}
+	for i, a := range out {
+		ok := false
+		switch a.local {
+		case "version":
+			ok = i == 0 && a.value == "1.0"
+		case "encoding":
+			ok = i == 1 && (strings.EqualFold(a.value, "utf-8") || strings.EqualFold(a.value, "utf8"))
+		case "standalone":
+			ok = i > 0 && (a.value == "yes" || a.value == "no")
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return out, len(out) > 0
 }
 
 func firstWord(s string) string {
@@ -202,25 +219,12 @@ func firstWord(s string) string {
 	return s
 }
 
-// declAttrs records the XML declaration's pseudo-attributes so that the serializer sees whether they changed.
-func declAttrs(as []xmlquery.Attr) []rawAttr {
-	r := make([]rawAttr, len(as))
-	for i, a := range as {
-		r[i] = rawAttr{name: a.Name, value: a.Value}
-	}
-	return r
-}
-
 func (p *parser) start(t xml.StartElement, raw string, off int64) error {
 	p.marks = append(p.marks, len(p.ns))
-	pn := &parsed{
-		node: xmlquery.Node{Type: xmlquery.ElementNode, Data: t.Name.Local, Prefix: t.Name.Space},
-		info: nodeInfo{raw: raw, data: t.Name.Local, prefix: t.Name.Space},
-	}
-	n, info := &pn.node, &pn.info
+	n := &node{kind: elementNode, name: t.Name.Local, prefix: t.Name.Space}
 	if len(t.Attr) > 0 {
-		n.Attr = make([]xmlquery.Attr, len(t.Attr))
-		info.attrs = make([]rawAttr, len(t.Attr))
+		n.attrs = make([]attribute, len(t.Attr))
+		n.orig.attrs = make([]rawAttr, len(t.Attr))
 		pos := 1 + len(qname(t.Name.Space, t.Name.Local))
 		for i, a := range t.Attr {
 			// The raw attribute: whitespace, name, optional whitespace, "=", optional whitespace, quoted value.
@@ -233,14 +237,11 @@ func (p *parser) start(t xml.StartElement, raw string, off int64) error {
 				// &#10; stand for themselves), as libvirt reads it.
 				value = normalizeAttr(rv)
 			}
-			if !utf8.ValidString(value) {
-				return p.errorAt(off, "invalid UTF-8")
-			}
 			if i == 0 {
-				info.quote = raw[q]
+				n.orig.quote = raw[q]
 			}
-			n.Attr[i] = xmlquery.Attr{Name: a.Name, Value: value}
-			info.attrs[i] = rawAttr{name: a.Name, value: value, raw: raw[pos : closing+1]}
+			n.attrs[i] = attribute{prefix: a.Name.Space, local: a.Name.Local, value: value}
+			n.orig.attrs[i] = rawAttr{prefix: a.Name.Space, local: a.Name.Local, value: value, raw: raw[pos : closing+1]}
 			pos = closing + 1
 			switch {
 			case a.Name.Space == "xmlns":
@@ -253,30 +254,30 @@ func (p *parser) start(t xml.StartElement, raw string, off int64) error {
 			}
 		}
 	}
-	uri, ok := p.lookup(n.Prefix)
+	uri, ok := p.lookup(n.prefix)
 	if !ok {
-		return p.errorAt(off, fmt.Sprintf("undeclared namespace prefix %q on <%s>", n.Prefix, qname(n.Prefix, n.Data)))
+		return p.errorAt(off, fmt.Sprintf("undeclared namespace prefix %q on <%s>", n.prefix, qname(n.prefix, n.name)))
 	}
-	n.NamespaceURI = uri
-	for i := range n.Attr {
-		a := &n.Attr[i]
+	n.uri = uri
+	for i := range n.attrs {
+		a := &n.attrs[i]
 		switch {
-		case a.Name.Space != "":
-			uri, ok := p.lookup(a.Name.Space)
+		case a.isDecl():
+			a.uri = xmlnsURI
+		case a.prefix != "":
+			uri, ok := p.lookup(a.prefix)
 			if !ok {
-				return p.errorAt(off, fmt.Sprintf("undeclared namespace prefix %q on attribute %s", a.Name.Space, qname(a.Name.Space, a.Name.Local)))
+				return p.errorAt(off, fmt.Sprintf("undeclared namespace prefix %q on attribute %s", a.prefix, qname(a.prefix, a.local)))
 			}
-			a.NamespaceURI = uri
-		case a.Name.Local == "xmlns":
-			a.NamespaceURI = xmlnsURI
+			a.uri = uri
 		}
-		for _, b := range n.Attr[:i] {
-			if b.Name.Local == a.Name.Local && b.NamespaceURI == a.NamespaceURI {
-				return p.errorAt(off, fmt.Sprintf("attribute %s repeated on <%s>", qname(a.Name.Space, a.Name.Local), qname(n.Prefix, n.Data)))
+		for _, b := range n.attrs[:i] {
+			if b.local == a.local && b.uri == a.uri && b.isDecl() == a.isDecl() {
+				return p.errorAt(off, fmt.Sprintf("attribute %s repeated on <%s>", qname(a.prefix, a.local), qname(n.prefix, n.name)))
 			}
 		}
 	}
-	p.add(n, info)
+	p.add(n, raw)
 	p.stack = append(p.stack, n)
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/antchfx/xmlquery"
 	"github.com/antchfx/xpath"
 )
 
@@ -29,33 +28,9 @@ func (d *Document) compile(expr string) (*xpath.Expr, error) {
 	return e, nil
 }
 
-// navigator returns an XPath navigator positioned on n whose root is the document node, so that absolute
-// paths keep meaning the whole document in queries relative to n.
-func (d *Document) navigator(n *xmlquery.Node) *xmlquery.NodeNavigator {
-	nav := xmlquery.CreateXPathNavigator(d.top)
-	if n == d.top {
-		return nav
-	}
-	var path []*xmlquery.Node
-	for a := n; a != nil && a != d.top; a = a.Parent {
-		path = append(path, a)
-	}
-	for i := len(path) - 1; i >= 0; i-- {
-		if !nav.MoveToChild() {
-			return xmlquery.CreateXPathNavigator(n)
-		}
-		for nav.Current() != path[i] {
-			if !nav.MoveToNext() {
-				return xmlquery.CreateXPathNavigator(n) // unreachable for elements
-			}
-		}
-	}
-	return nav
-}
-
 // eval evaluates expr with n as the context node: the result is a bool, a float64, a string or a
 // []*Node.
-func (d *Document) eval(n *xmlquery.Node, expr string) (res any, err error) {
+func (d *Document) eval(n *node, expr string) (res any, err error) {
 	e, err := d.compile(expr)
 	if err != nil {
 		return nil, err
@@ -65,24 +40,26 @@ func (d *Document) eval(n *xmlquery.Node, expr string) (res any, err error) {
 			res, err = nil, &ExprError{Expr: expr, Err: fmt.Errorf("%v", r)}
 		}
 	}()
-	v := e.Evaluate(d.navigator(n))
+	// The root stays the document node, so that absolute paths mean the whole document in queries
+	// relative to n.
+	v := e.Evaluate(&navigator{root: d.top, cur: n, attr: -1})
 	it, ok := v.(*xpath.NodeIterator)
 	if !ok {
 		return v, nil
 	}
 	nodes := []*Node{}
 	for it.MoveNext() {
-		nav := it.Current().(*xmlquery.NodeNavigator)
-		node := &Node{doc: d, n: nav.Current()}
-		if nav.NodeType() == xpath.AttributeNode {
-			node.attr = &attrRef{uri: nav.NamespaceURL(), local: nav.LocalName()}
+		nav := it.Current().(*navigator)
+		found := &Node{doc: d, n: nav.cur}
+		if nav.attr >= 0 {
+			found.attr = &attrRef{uri: nav.cur.attrs[nav.attr].uri, local: nav.cur.attrs[nav.attr].local}
 		}
-		nodes = append(nodes, node)
+		nodes = append(nodes, found)
 	}
 	return nodes, nil
 }
 
-func (d *Document) queryString(n *xmlquery.Node, expr string) (string, error) {
+func (d *Document) queryString(n *node, expr string) (string, error) {
 	v, err := d.eval(n, expr)
 	if err != nil {
 		return "", err
@@ -115,7 +92,7 @@ func formatNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-func (d *Document) queryInt(n *xmlquery.Node, expr string) (int, error) {
+func (d *Document) queryInt(n *node, expr string) (int, error) {
 	v, err := d.eval(n, expr)
 	if err != nil {
 		return 0, err
@@ -144,7 +121,7 @@ func (d *Document) queryInt(n *xmlquery.Node, expr string) (int, error) {
 	return i, nil
 }
 
-func (d *Document) queryBool(n *xmlquery.Node, expr string) (bool, error) {
+func (d *Document) queryBool(n *node, expr string) (bool, error) {
 	v, err := d.eval(n, expr)
 	if err != nil {
 		return false, err
@@ -162,7 +139,7 @@ func (d *Document) queryBool(n *xmlquery.Node, expr string) (bool, error) {
 	return false, &ExprError{Expr: expr, Err: fmt.Errorf("unexpected result type %T", v)}
 }
 
-func (d *Document) queryNodes(n *xmlquery.Node, expr string) ([]*Node, error) {
+func (d *Document) queryNodes(n *node, expr string) ([]*Node, error) {
 	v, err := d.eval(n, expr)
 	if err != nil {
 		return nil, err
@@ -186,7 +163,7 @@ func kindOf(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func (d *Document) queryNode(n *xmlquery.Node, expr string) (*Node, error) {
+func (d *Document) queryNode(n *node, expr string) (*Node, error) {
 	nodes, err := d.queryNodes(n, expr)
 	if err != nil {
 		return nil, err

@@ -3,110 +3,90 @@ package xmldoc
 import (
 	"strings"
 	"unicode/utf8"
-
-	"github.com/antchfx/xmlquery"
 )
 
-// writer serializes an xmlquery tree. Unlike xmlquery's OutputXML it writes every node the way the input
+// writer serializes a tree. Unlike xmlquery's OutputXML it writes every node the way the input
 // wrote it as long as the node is unchanged (quotes, character references, CDATA, empty-element tags,
 // whitespace inside tags, the XML declaration or its absence), and escapes what it must regenerate so that
 // an XML parser reads back exactly the value that was set: tabs, newlines and carriage returns in
 // attribute values become &#9; &#10; &#13;, and quotes, <, & and > are escaped.
 type writer struct {
 	b     strings.Builder
-	info  map[*xmlquery.Node]*nodeInfo
 	quote byte // quote for attributes of elements that have none of their own
 }
 
-func (w *writer) children(n *xmlquery.Node) {
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
+func (w *writer) children(n *node) {
+	for c := n.first; c != nil; c = c.next {
 		w.node(c)
 	}
 }
 
-func (w *writer) node(n *xmlquery.Node) {
-	info := w.info[n]
-	if info != nil && n.Type != xmlquery.ElementNode && info.data == n.Data && unchanged(n, info) {
-		w.b.WriteString(info.raw)
+func (w *writer) node(n *node) {
+	if n.kind != elementNode && n.parsed && n.orig.data == n.data && n.orig.name == n.name && sameAttrs(n.attrs, n.orig.attrs) {
+		w.b.WriteString(n.orig.raw)
 		return
 	}
-	switch n.Type {
-	case xmlquery.DocumentNode:
+	switch n.kind {
+	case documentNode:
 		w.children(n)
-	case xmlquery.ElementNode:
-		w.element(n, info)
-	case xmlquery.TextNode:
-		w.text(n.Data)
-	case xmlquery.CharDataNode:
+	case elementNode:
+		w.element(n)
+	case textNode:
+		w.text(n.data)
+	case cdataNode:
 		w.b.WriteString("<![CDATA[")
-		w.b.WriteString(strings.ReplaceAll(validText(n.Data), "]]>", "]]]]><![CDATA[>"))
+		w.b.WriteString(strings.ReplaceAll(validText(n.data), "]]>", "]]]]><![CDATA[>"))
 		w.b.WriteString("]]>")
-	case xmlquery.CommentNode:
+	case commentNode:
 		w.b.WriteString("<!--")
-		w.b.WriteString(validText(n.Data))
+		w.b.WriteString(validText(n.data))
 		w.b.WriteString("-->")
-	case xmlquery.DeclarationNode:
+	case declNode:
 		w.b.WriteString("<?xml")
-		for _, a := range n.Attr {
-			w.b.WriteString(" " + a.Name.Local + `="` + a.Value + `"`)
+		for _, a := range n.attrs {
+			w.b.WriteString(" " + a.local + `="` + a.value + `"`)
 		}
 		w.b.WriteString("?>")
-	case xmlquery.ProcessingInstruction:
-		w.b.WriteString("<?")
-		if n.ProcInst != nil {
-			w.b.WriteString(n.ProcInst.Target)
-			if n.ProcInst.Inst != "" {
-				w.b.WriteString(" " + n.ProcInst.Inst)
-			}
-		} else {
-			w.b.WriteString(n.Data)
+	case piNode:
+		w.b.WriteString("<?" + n.name)
+		if n.data != "" {
+			w.b.WriteString(" " + n.data)
 		}
 		w.b.WriteString("?>")
-	case xmlquery.NotationNode:
-		w.b.WriteString("<!" + n.Data + ">")
+	case doctypeNode:
+		w.b.WriteString("<!" + n.data + ">")
 	}
 }
 
-// unchanged reports whether the parts of a non-element node other than Data still are as parsed.
-func unchanged(n *xmlquery.Node, info *nodeInfo) bool {
-	switch n.Type {
-	case xmlquery.DeclarationNode:
-		return sameAttrs(n.Attr, info.attrs)
-	case xmlquery.ProcessingInstruction:
-		return n.ProcInst != nil && *n.ProcInst == info.pi
-	}
-	return true
-}
-
-func sameAttrs(as []xmlquery.Attr, raw []rawAttr) bool {
+func sameAttrs(as []attribute, raw []rawAttr) bool {
 	if len(as) != len(raw) {
 		return false
 	}
 	for i, a := range as {
-		if a.Name != raw[i].name || a.Value != raw[i].value {
+		if a.prefix != raw[i].prefix || a.local != raw[i].local || a.value != raw[i].value {
 			return false
 		}
 	}
 	return true
 }
 
-func (w *writer) element(n *xmlquery.Node, info *nodeInfo) {
-	name := qname(n.Prefix, n.Data)
-	sameName := info != nil && info.data == n.Data && info.prefix == n.Prefix
-	empty := n.FirstChild == nil
+func (w *writer) element(n *node) {
+	name := qname(n.prefix, n.name)
+	sameName := n.parsed && n.orig.name == n.name && n.orig.prefix == n.prefix
+	empty := n.first == nil
+	selfClosing := !n.parsed || n.orig.end == ""
 	// An untouched start tag is written as it was; an element written <a/> that gained children gets an
 	// end tag.
-	if sameName && sameAttrs(n.Attr, info.attrs) {
-		selfClosing := info.end == ""
+	if sameName && sameAttrs(n.attrs, n.orig.attrs) {
 		switch {
 		case !selfClosing:
-			w.b.WriteString(info.raw)
+			w.b.WriteString(n.orig.raw)
 			w.children(n)
-			w.b.WriteString(info.end)
+			w.b.WriteString(n.orig.end)
 		case empty:
-			w.b.WriteString(info.raw)
+			w.b.WriteString(n.orig.raw)
 		default:
-			w.b.WriteString(info.raw[:len(info.raw)-2])
+			w.b.WriteString(n.orig.raw[:len(n.orig.raw)-2])
 			w.b.WriteString(">")
 			w.children(n)
 			w.b.WriteString("</" + name + ">")
@@ -115,20 +95,20 @@ func (w *writer) element(n *xmlquery.Node, info *nodeInfo) {
 	}
 	w.b.WriteString("<" + name)
 	quote := w.quote
-	if info != nil && info.quote != 0 {
-		quote = info.quote
+	if n.parsed && n.orig.quote != 0 {
+		quote = n.orig.quote
 	}
-	for _, a := range n.Attr {
-		if ra := info.find(a); ra != nil {
+	for _, a := range n.attrs {
+		if ra := n.rawAttr(a); ra != nil {
 			w.b.WriteString(ra.raw)
 			continue
 		}
-		w.b.WriteString(" " + qname(a.Name.Space, a.Name.Local) + "=")
+		w.b.WriteString(" " + qname(a.prefix, a.local) + "=")
 		w.b.WriteByte(quote)
-		w.attrValue(a.Value, quote)
+		w.attrValue(a.value, quote)
 		w.b.WriteByte(quote)
 	}
-	if empty && (info == nil || info.end == "") {
+	if empty && selfClosing {
 		w.b.WriteString("/>")
 		return
 	}
@@ -137,13 +117,13 @@ func (w *writer) element(n *xmlquery.Node, info *nodeInfo) {
 	w.b.WriteString("</" + name + ">")
 }
 
-// find returns the raw form of attribute a if a still has its parsed name and value.
-func (info *nodeInfo) find(a xmlquery.Attr) *rawAttr {
-	if info == nil {
+// rawAttr returns how the input wrote attribute a, if n was parsed with a as it is now.
+func (n *node) rawAttr(a attribute) *rawAttr {
+	if !n.parsed {
 		return nil
 	}
-	for i := range info.attrs {
-		if r := &info.attrs[i]; r.name == a.Name && r.value == a.Value {
+	for i := range n.orig.attrs {
+		if r := &n.orig.attrs[i]; r.prefix == a.prefix && r.local == a.local && r.value == a.value {
 			return r
 		}
 	}
@@ -202,7 +182,7 @@ func escapeChar(c, quote byte) string {
 
 // validText replaces what XML 1.0 cannot carry at all (invalid UTF-8, control characters other than tab,
 // newline and carriage return, U+FFFE and U+FFFF) with U+FFFD. The editing methods refuse such values;
-// this only guards nodes changed directly through xmlquery.
+// this is a last guard.
 func validText(s string) string {
 	if firstInvalid(s) < 0 {
 		return s
