@@ -322,13 +322,20 @@ func (d *Document) SetMetadata(ns string, v any) error {
 	if err != nil {
 		return err
 	}
-	if meta == nil {
+	created := meta == nil
+	if created {
 		if meta, err = d.addTopLevel(dom, "metadata", "description", "title", "genid", "uuid", "name"); err != nil {
 			return err
 		}
 	}
+	undo := func() {
+		if created {
+			_ = (&Node{doc: d, n: meta}).Remove()
+		}
+	}
 	added, err := d.addXML(meta, string(b))
 	if err != nil {
+		undo()
 		return fmt.Errorf("xmldoc: metadata %s: %w", ns, err)
 	}
 	el := added[0].n
@@ -336,6 +343,7 @@ func (d *Document) SetMetadata(ns string, v any) error {
 		for _, n := range added {
 			_ = n.Remove()
 		}
+		undo()
 		return fmt.Errorf("xmldoc: metadata %s: the value marshals to %d elements, the first in namespace %q", ns, len(added), el.uri)
 	}
 	// Written in the document's style rather than encoding/xml's.

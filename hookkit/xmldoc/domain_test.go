@@ -167,6 +167,12 @@ func TestMetadata(t *testing.T) {
 	assert.ErrorContains(t, again.SetMetadata(ns, struct {
 		XMLName xml.Name `xml:"urn:wrong x"`
 	}{}), `namespace "urn:wrong"`)
+
+	fresh := mustParse(t, devicesDomain)
+	assert.Error(t, fresh.SetMetadata(ns, struct {
+		XMLName xml.Name `xml:"urn:wrong x"`
+	}{}))
+	assert.False(t, fresh.Changed(), "a failed SetMetadata leaves no empty <metadata>")
 }
 
 func TestMetadataWithPrefixDeclaredOnTheDomain(t *testing.T) {

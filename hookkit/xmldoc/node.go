@@ -200,7 +200,10 @@ func (n *Node) Remove() error {
 		}
 		return nil
 	}
-	if n.n.parent == nil || n.n.parent == n.doc.top && n.n.kind == elementNode {
+	if n.n.parent == nil {
+		return nil // removed already
+	}
+	if n.n.parent == n.doc.top && n.n.kind == elementNode {
 		return errors.New("xmldoc: cannot remove the document element")
 	}
 	n.doc.touch()
