@@ -57,7 +57,7 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 	}
 	inv, err := ParseInvocation(args, cfg.driver)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		fmt.Fprintf(stderr, "%s: %v\n", printable(program), err)
 		fmt.Fprintf(stderr, "usage: %s <object> <op> <subop> [<extra>]\n"+
 			"  a libvirt hook built with hookkit: install it as /etc/libvirt/hooks/<driver> or <driver>.d/<name>;\n"+
 			"  to try it by hand: hookkit run %s -- qemu vm1 prepare begin - --xml domain.xml\n", program, program)
@@ -65,7 +65,7 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 	}
 	logger := r.logger(program, inv)
 	fail := func(err error) int {
-		fmt.Fprintf(stderr, "%s: %s: %s\n", program, inv, oneLine(err.Error()))
+		fmt.Fprintf(stderr, "%s: %s: %s\n", printable(program), printable(inv.String()), oneLine(err.Error()))
 		return ExitFailure
 	}
 
@@ -220,6 +220,16 @@ func oneLine(s string) string {
 		fields[i] = strings.TrimSpace(fields[i])
 	}
 	return strings.Join(fields, "; ")
+}
+
+// printable replaces control characters, which argv may carry, so that the error stays one line.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func driverList() string {
