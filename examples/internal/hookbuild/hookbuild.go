@@ -4,15 +4,15 @@
 package hookbuild
 
 import (
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/hookkit-dev/hookkit/hookkit/hookkittest"
 )
 
-// Build compiles the main package pkg (an import path or a directory) into a temporary directory with
-// each vars entry set by -ldflags "-X main.<key>=<value>", and returns the binary's path.
+// Build compiles the main package pkg (an import path or a directory) with hookkittest.Build, each vars
+// entry set by -ldflags "-X main.<key>=<value>", and returns the binary's path.
 func Build(t testing.TB, pkg string, vars map[string]string) string {
 	t.Helper()
 	keys := make([]string, 0, len(vars))
@@ -27,14 +27,8 @@ func Build(t testing.TB, pkg string, vars map[string]string) string {
 		}
 		ld = append(ld, "-X", "main."+k+"="+vars[k])
 	}
-	out := filepath.Join(t.TempDir(), "hook")
-	args := []string{"build", "-o", out}
-	if len(ld) > 0 {
-		args = append(args, "-ldflags", strings.Join(ld, " "))
+	if len(ld) == 0 {
+		return hookkittest.Build(t, pkg)
 	}
-	cmd := exec.Command("go", append(args, pkg)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("hookbuild: go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
+	return hookkittest.Build(t, pkg, "-ldflags", strings.Join(ld, " "))
 }
