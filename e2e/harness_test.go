@@ -89,10 +89,9 @@ type harness struct {
 
 // daemon is one libvirtd process started by the harness.
 type daemon struct {
-	cmd   *exec.Cmd
-	done  chan struct{}
-	err   error
-	mntNS string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
 }
 
 // launchSpec says what the launcher (TestMain in the new namespaces) does before it execs libvirtd.
@@ -502,7 +501,6 @@ func (h *harness) start(t *testing.T) {
 	go func() { d.err = cmd.Wait(); close(d.done) }()
 	h.d = d
 	if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", cmd.Process.Pid)); err == nil {
-		d.mntNS = ns
 		h.namespaces = append(h.namespaces, ns)
 	}
 
