@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 )
 
 // matches returns the nodes expr selects, failing with ErrNoMatch when there are none.
@@ -121,18 +120,6 @@ func isName(s string) bool {
 		return isNCName(s)
 	}
 	return isNCName(prefix) && isNCName(local)
-}
-
-// isNCName reports whether s is an XML name without a colon.
-func isNCName(s string) bool {
-	for i, r := range s {
-		ok := unicode.IsLetter(r) || r == '_' ||
-			i > 0 && (unicode.IsDigit(r) || r == '-' || r == '.' || unicode.Is(unicode.Mn, r))
-		if !ok {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // decl returns the attribute that declares prefix for uri.

@@ -284,9 +284,22 @@ func TestParseErrors(t *testing.T) {
 		{"declaration with an unquoted value", "<?xml version=1.0?><a/>", "malformed XML declaration"},
 		{"declaration with junk", "<?xml version='1.0' junk?><a/>", "malformed XML declaration"},
 		{"declaration with another encoding", "<?xml version='1.0' encoding= 'latin1'?><a/>", "encoding UTF-8"},
-		{"processing instruction target run into its data", "<?A!?><a/>", "no space after the processing instruction target"},
+		{"processing instruction target run into its data", "<?A!?><a/>", "bad processing instruction target \"A!\""},
 		{"bad entity", "<a>&nope;</a>", "invalid character entity"},
 		{"broken syntax", "<a><</a>", "line 1"},
+		{"attributes without a space between", `<a b="1"c="2"/>`, "expected a space before an attribute"},
+		{"unquoted attribute", "<a b=1/>", "unquoted value of attribute b"},
+		{"< in an attribute", "<a b='<'/>", "< in the value of attribute b"},
+		{"attribute without value", "<a b/>", "attribute b without a value"},
+		{"unterminated comment", "<a><!-- x</a>", "unterminated comment"},
+		{"-- in a comment", "<a><!-- x -- y --></a>", `"--" inside a comment`},
+		{"reference to a character XML does not allow", "<a>&#0;</a>", "invalid character entity &#0;"},
+		{"reference to a surrogate", "<a>&#xD800;</a>", "invalid character entity"},
+		{"]]> in text", "<a>]]></a>", "]]> outside a CDATA section"},
+		{"bad name", "<1a/>", `bad name "1a"`},
+		{"two colons", "<a:b:c/>", `bad name "a:b:c"`},
+		{"unterminated start tag", "<a b='1'", "unterminated start tag <a"},
+		{"second line", "<a>\n</b>", "line 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,9 @@
 package xmldoc
 
 import (
+	"bytes"
+	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,5 +88,26 @@ func FuzzQuery(f *testing.F) {
 			}
 		}
 		assert.False(t, doc.Changed())
+	})
+}
+
+// FuzzParseStrictness checks the package's parser against encoding/xml: whatever it accepts,
+// encoding/xml's strict decoder accepts too, so the hand-written scanner is never more lenient.
+func FuzzParseStrictness(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if _, err := Parse(in); err != nil {
+			return
+		}
+		dec := xml.NewDecoder(bytes.NewReader(in))
+		for {
+			_, err := dec.Token()
+			if err == io.EOF {
+				return
+			}
+			require.NoError(t, err, "accepted by xmldoc, refused by encoding/xml: %q", in)
+		}
 	})
 }

@@ -1,11 +1,12 @@
 package xmldoc
 
 import (
-	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Namespace URIs XML itself defines.
@@ -32,66 +33,110 @@ func (e *SyntaxError) Error() string {
 // nsBinding is one namespace declaration in scope while parsing.
 type nsBinding struct{ prefix, uri string }
 
+// parser reads XML 1.0 with namespaces straight from the input string: every node keeps the substring
+// it was written as, and names and values without references are substrings too, not copies.
 type parser struct {
 	src   string
+	i     int // read position
 	stack []*node
 	ns    []nsBinding
 	marks []int // len(ns) at each open element
 	root  bool  // the document element was seen
+
+	attrs    []attribute // scratch for the attributes of the start tag being read
+	rawAttrs []rawAttr
 }
+
+// errSyntax carries a syntax error up from the scanning functions.
+type errSyntax struct {
+	off int
+	msg string
+}
+
+func (e *errSyntax) Error() string { return e.msg }
+
+func (p *parser) fail(off int, format string, args ...any) error {
+	return &errSyntax{off: off, msg: fmt.Sprintf(format, args...)}
+}
+
+const space = " \t\r\n"
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // parse builds the tree of src. With fragment set it accepts what may appear inside an element (several
 // elements, text) instead of a whole document, for AddXML; scope then holds the namespaces in scope
 // where the fragment goes.
 func parse(src string, fragment bool, scope []nsBinding) (*node, error) {
 	p := &parser{src: src, ns: append([]nsBinding{{"xml", xmlURI}, {"xmlns", xmlnsURI}}, scope...)}
-	if i := firstInvalid(src); i >= 0 {
-		return nil, p.errorAt(int64(i), "a character XML does not allow (invalid UTF-8 or a control character)")
-	}
 	top := &node{kind: documentNode}
 	p.stack = append(p.stack, top)
-	dec := xml.NewDecoder(strings.NewReader(src))
-	dec.Strict = true
-	var off int64
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			var se *xml.SyntaxError
-			msg := err.Error()
-			if errors.As(err, &se) {
-				msg = se.Msg
-			}
-			return nil, p.errorAt(dec.InputOffset(), msg)
-		}
-		end := dec.InputOffset()
-		raw := src[off:end]
-		if err := p.token(tok, raw, off, fragment); err != nil {
-			return nil, err
-		}
-		off = end
-	}
-	if len(p.stack) > 1 {
+	err := p.run(fragment)
+	if err == nil && len(p.stack) > 1 {
 		n := p.stack[len(p.stack)-1]
-		return nil, p.errorAt(off, fmt.Sprintf("unexpected end of input: <%s> is not closed", qname(n.prefix, n.name)))
+		err = p.fail(len(src), "unexpected end of input: <%s> is not closed", qname(n.prefix, n.name))
 	}
-	if !fragment && !p.root {
-		return nil, p.errorAt(off, "no root element")
+	if err == nil && !fragment && !p.root {
+		err = p.fail(len(src), "no root element")
+	}
+	if e, ok := err.(*errSyntax); ok {
+		off := min(max(e.off, 0), len(src))
+		return nil, &SyntaxError{Offset: int64(off), Line: 1 + strings.Count(src[:off], "\n"), Msg: e.msg}
 	}
 	return top, nil
 }
 
-func (p *parser) errorAt(off int64, msg string) error {
-	off = min(max(off, 0), int64(len(p.src)))
-	return &SyntaxError{Offset: off, Line: 1 + strings.Count(p.src[:off], "\n"), Msg: msg}
+func (p *parser) run(fragment bool) error {
+	if i := firstInvalid(p.src); i >= 0 {
+		return p.fail(i, "a character XML does not allow (invalid UTF-8 or a control character)")
+	}
+	for p.i < len(p.src) {
+		start := p.i
+		r := p.src[start:]
+		top := len(p.stack) == 1
+		var err error
+		switch {
+		case r[0] != '<':
+			err = p.text(start, top && !fragment)
+		case strings.HasPrefix(r, "<!--"):
+			err = p.comment(start)
+		case strings.HasPrefix(r, "<![CDATA["):
+			if top && !fragment {
+				return p.fail(start, "text outside the root element")
+			}
+			err = p.cdata(start)
+		case strings.HasPrefix(r, "<!DOCTYPE"):
+			if !top || p.root || fragment {
+				return p.fail(start, "<!DOCTYPE> is not allowed here")
+			}
+			err = p.doctype(start)
+		case strings.HasPrefix(r, "<!"):
+			return p.fail(start, "unexpected <!")
+		case strings.HasPrefix(r, "<?"):
+			err = p.procInst(start, fragment)
+		case strings.HasPrefix(r, "</"):
+			err = p.endTag(start)
+		default:
+			if top && !fragment {
+				if p.root {
+					p.i = start + 1
+					prefix, local, _ := p.name()
+					return p.fail(start, "second root element <%s>", qname(prefix, local))
+				}
+				p.root = true
+			}
+			err = p.startTag(start)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // add appends a parsed node, recording its content as the original.
 func (p *parser) add(n *node, raw string) {
 	n.parsed = true
-	n.orig.raw, n.orig.name, n.orig.prefix, n.orig.data = raw, n.name, n.prefix, n.data
+	n.orig.raw, n.orig.data = raw, n.data
 	p.stack[len(p.stack)-1].appendChild(n)
 }
 
@@ -104,68 +149,200 @@ func (p *parser) lookup(prefix string) (string, bool) {
 	return "", prefix == ""
 }
 
-func (p *parser) token(tok xml.Token, raw string, off int64, fragment bool) error {
-	top := len(p.stack) == 1
-	switch t := tok.(type) {
-	case xml.StartElement:
-		if top && !fragment {
-			if p.root {
-				return p.errorAt(off, fmt.Sprintf("second root element <%s>", qname(t.Name.Space, t.Name.Local)))
+// text reads character data up to the next '<'.
+func (p *parser) text(start int, outside bool) error {
+	end := strings.IndexByte(p.src[start:], '<')
+	if end < 0 {
+		end = len(p.src)
+	} else {
+		end += start
+	}
+	raw := p.src[start:end]
+	p.i = end
+	if outside {
+		if strings.TrimLeft(raw, space) != "" {
+			return p.fail(start, "text outside the root element")
+		}
+	}
+	if j := strings.Index(raw, "]]>"); j >= 0 {
+		return p.fail(start+j, "]]> outside a CDATA section")
+	}
+	data, err := p.decode(raw, start, false)
+	if err != nil {
+		return err
+	}
+	p.add(&node{kind: textNode, data: data}, raw)
+	return nil
+}
+
+// decode replaces references and normalizes line ends in text; in an attribute value each literal tab,
+// newline or carriage return (a CR LF pair counting as one) becomes a space, as XML requires.
+func (p *parser) decode(raw string, off int, attr bool) (string, error) {
+	if strings.IndexByte(raw, '&') < 0 && strings.IndexByte(raw, '\r') < 0 && (!attr || strings.IndexAny(raw, "\t\n") < 0) {
+		return raw, nil
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '\r':
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				i++
 			}
-			p.root = true
-		}
-		return p.start(t, raw, off)
-	case xml.EndElement:
-		n := p.stack[len(p.stack)-1]
-		if top || n.name != t.Name.Local || n.prefix != t.Name.Space {
-			return p.errorAt(off, fmt.Sprintf("unexpected end tag </%s>", qname(t.Name.Space, t.Name.Local)))
-		}
-		n.orig.end = raw
-		p.stack = p.stack[:len(p.stack)-1]
-		p.ns = p.ns[:p.marks[len(p.marks)-1]]
-		p.marks = p.marks[:len(p.marks)-1]
-	case xml.CharData:
-		k := textNode
-		if strings.HasPrefix(raw, "<![CDATA[") {
-			k = cdataNode
-		}
-		if top && !fragment && (k == cdataNode || strings.TrimLeft(raw, " \t\r\n") != "") {
-			return p.errorAt(off, "text outside the root element")
-		}
-		data := raw
-		if k == cdataNode || strings.ContainsAny(raw, "&\r") {
-			data = string(t)
-		}
-		p.add(&node{kind: k, data: data}, raw)
-	case xml.Comment:
-		p.add(&node{kind: commentNode, data: raw[4 : len(raw)-3]}, raw)
-	case xml.ProcInst:
-		if after := raw[2+len(t.Target)]; after != '?' && after != ' ' && after != '\t' && after != '\n' && after != '\r' {
-			return p.errorAt(off, fmt.Sprintf("no space after the processing instruction target %q", t.Target))
-		}
-		if t.Target == "xml" {
-			if off != 0 || fragment {
-				return p.errorAt(off, "XML declaration not at the start of the document")
+			if attr {
+				b.WriteByte(' ')
+			} else {
+				b.WriteByte('\n')
 			}
-			n := &node{kind: declNode, name: "xml"}
-			attrs, ok := parseDecl(string(t.Inst))
+		case attr && (c == '\t' || c == '\n'):
+			b.WriteByte(' ')
+		case c == '&':
+			j := strings.IndexByte(raw[i:], ';')
+			if j < 0 {
+				return "", p.fail(off+i, "unterminated reference")
+			}
+			s, ok := reference(raw[i+1 : i+j])
 			if !ok {
-				return p.errorAt(off, "malformed XML declaration (only version 1.0 and encoding UTF-8 are supported)")
+				return "", p.fail(off+i, "invalid character entity %s", raw[i:i+j+1])
 			}
-			n.attrs = attrs
-			for _, a := range attrs {
-				n.orig.attrs = append(n.orig.attrs, rawAttr{local: a.local, value: a.value})
+			b.WriteString(s)
+			i += j
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// reference returns what &ref; stands for.
+func reference(ref string) (string, bool) {
+	switch ref {
+	case "lt":
+		return "<", true
+	case "gt":
+		return ">", true
+	case "amp":
+		return "&", true
+	case "quot":
+		return `"`, true
+	case "apos":
+		return "'", true
+	}
+	var n uint64
+	var err error
+	switch {
+	case strings.HasPrefix(ref, "#x"):
+		n, err = strconv.ParseUint(ref[2:], 16, 32)
+	case strings.HasPrefix(ref, "#") && len(ref) > 1 && ref[1] != '+':
+		n, err = strconv.ParseUint(ref[1:], 10, 32)
+	default:
+		return "", false
+	}
+	if err != nil || n > unicode.MaxRune || !isXMLChar(rune(n)) {
+		return "", false
+	}
+	return string(rune(n)), true
+}
+
+// until returns the end of the first delim after from, failing with what when there is none.
+func (p *parser) until(from int, delim, what string) (int, error) {
+	j := strings.Index(p.src[from:], delim)
+	if j < 0 {
+		return 0, p.fail(from, "unterminated %s", what)
+	}
+	return from + j + len(delim), nil
+}
+
+func (p *parser) comment(start int) error {
+	end, err := p.until(start+4, "-->", "comment")
+	if err != nil {
+		return err
+	}
+	raw := p.src[start:end]
+	data := raw[4 : len(raw)-3]
+	if strings.Contains(data, "--") || strings.HasSuffix(data, "-") {
+		return p.fail(start, `"--" inside a comment`)
+	}
+	p.i = end
+	p.add(&node{kind: commentNode, data: data}, raw)
+	return nil
+}
+
+func (p *parser) cdata(start int) error {
+	end, err := p.until(start+9, "]]>", "CDATA section")
+	if err != nil {
+		return err
+	}
+	raw := p.src[start:end]
+	data := raw[9 : len(raw)-3]
+	if strings.IndexByte(data, '\r') >= 0 {
+		data = strings.ReplaceAll(strings.ReplaceAll(data, "\r\n", "\n"), "\r", "\n")
+	}
+	p.i = end
+	p.add(&node{kind: cdataNode, data: data}, raw)
+	return nil
+}
+
+// doctype reads <!DOCTYPE ...>, with an internal subset in brackets and quoted literals.
+func (p *parser) doctype(start int) error {
+	depth := 0
+	var quote byte
+	for i := start + 2; i < len(p.src); i++ {
+		c := p.src[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
 			}
-			p.add(n, raw)
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == '>' && depth == 0:
+			raw := p.src[start : i+1]
+			p.i = i + 1
+			p.add(&node{kind: doctypeNode, data: raw[2 : len(raw)-1]}, raw)
 			return nil
 		}
-		p.add(&node{kind: piNode, name: t.Target, data: strings.TrimLeft(string(t.Inst), " \t\r\n")}, raw)
-	case xml.Directive:
-		if !top || p.root || fragment {
-			return p.errorAt(off, "<!"+firstWord(string(t))+"> is not allowed here")
-		}
-		p.add(&node{kind: doctypeNode, data: string(t)}, raw)
 	}
+	return p.fail(start, "unterminated <!DOCTYPE>")
+}
+
+func (p *parser) procInst(start int, fragment bool) error {
+	end, err := p.until(start+2, "?>", "processing instruction")
+	if err != nil {
+		return err
+	}
+	raw := p.src[start:end]
+	body := raw[2 : len(raw)-2]
+	target := body
+	inst := ""
+	if j := strings.IndexAny(body, space); j >= 0 {
+		target, inst = body[:j], strings.TrimLeft(body[j:], space)
+	}
+	if !isNCName(target) {
+		return p.fail(start, "bad processing instruction target %q", target)
+	}
+	p.i = end
+	if strings.EqualFold(target, "xml") {
+		if target != "xml" || start != 0 || fragment {
+			return p.fail(start, "XML declaration not at the start of the document")
+		}
+		attrs, ok := parseDecl(inst)
+		if !ok {
+			return p.fail(start, "malformed XML declaration (only version 1.0 and encoding UTF-8 are supported)")
+		}
+		n := &node{kind: declNode, name: "xml", attrs: attrs}
+		for _, a := range attrs {
+			n.orig.attrs = append(n.orig.attrs, rawAttr{local: a.local, value: a.value})
+		}
+		p.add(n, raw)
+		return nil
+	}
+	p.add(&node{kind: piNode, name: target, data: inst}, raw)
 	return nil
 }
 
@@ -173,7 +350,6 @@ func (p *parser) token(tok xml.Token, raw string, off int64, fragment bool) erro
 // encoding (UTF-8, as libvirt writes) and standalone.
 func parseDecl(inst string) ([]attribute, bool) {
 	var out []attribute
-	const space = " \t\r\n"
 	for s := inst; ; {
 		s = strings.TrimLeft(s, space)
 		if s == "" {
@@ -194,6 +370,9 @@ func parseDecl(inst string) ([]attribute, bool) {
 		}
 		out = append(out, attribute{local: k, value: s[1 : 1+end]})
 		s = s[end+2:]
+		if s != "" && !isSpaceByte(s[0]) {
+			return nil, false
+		}
 	}
 	for i, a := range out {
 		ok := false
@@ -201,7 +380,7 @@ func parseDecl(inst string) ([]attribute, bool) {
 		case "version":
 			ok = i == 0 && a.value == "1.0"
 		case "encoding":
-			ok = i == 1 && (strings.EqualFold(a.value, "utf-8") || strings.EqualFold(a.value, "utf8"))
+			ok = i == 1 && strings.EqualFold(a.value, "utf-8")
 		case "standalone":
 			ok = i > 0 && (a.value == "yes" || a.value == "no")
 		}
@@ -212,51 +391,139 @@ func parseDecl(inst string) ([]attribute, bool) {
 	return out, len(out) > 0
 }
 
-func firstWord(s string) string {
-	if f := strings.Fields(s); len(f) > 0 {
-		return f[0]
+// name reads a qualified name at p.i: prefix and local part.
+func (p *parser) name() (prefix, local string, err error) {
+	start := p.i
+	i := start
+	for i < len(p.src) {
+		c := p.src[i]
+		if isSpaceByte(c) || c == '>' || c == '/' || c == '=' || c == '<' || c == '"' || c == '\'' {
+			break
+		}
+		i++
 	}
-	return s
+	qn := p.src[start:i]
+	p.i = i
+	prefix, local, found := strings.Cut(qn, ":")
+	if !found {
+		prefix, local = "", qn
+	}
+	if !isNCName(local) || found && !isNCName(prefix) {
+		return "", "", p.fail(start, "bad name %q", qn)
+	}
+	return prefix, local, nil
 }
 
-func (p *parser) start(t xml.StartElement, raw string, off int64) error {
+func (p *parser) skipSpace() bool {
+	start := p.i
+	for p.i < len(p.src) && isSpaceByte(p.src[p.i]) {
+		p.i++
+	}
+	return p.i > start
+}
+
+func (p *parser) endTag(start int) error {
+	p.i = start + 2
+	prefix, local, err := p.name()
+	if err != nil {
+		return err
+	}
+	p.skipSpace()
+	if p.i >= len(p.src) || p.src[p.i] != '>' {
+		return p.fail(p.i, "expected > to end </%s", qname(prefix, local))
+	}
+	p.i++
+	n := p.stack[len(p.stack)-1]
+	if len(p.stack) == 1 || n.name != local || n.prefix != prefix {
+		return p.fail(start, "unexpected end tag </%s>", qname(prefix, local))
+	}
+	n.orig.end = p.src[start:p.i]
+	p.stack = p.stack[:len(p.stack)-1]
+	p.ns = p.ns[:p.marks[len(p.marks)-1]]
+	p.marks = p.marks[:len(p.marks)-1]
+	return nil
+}
+
+func (p *parser) startTag(start int) error {
+	p.i = start + 1
+	prefix, local, err := p.name()
+	if err != nil {
+		return err
+	}
 	p.marks = append(p.marks, len(p.ns))
-	n := &node{kind: elementNode, name: t.Name.Local, prefix: t.Name.Space}
-	if len(t.Attr) > 0 {
-		n.attrs = make([]attribute, len(t.Attr))
-		n.orig.attrs = make([]rawAttr, len(t.Attr))
-		pos := 1 + len(qname(t.Name.Space, t.Name.Local))
-		for i, a := range t.Attr {
-			// The raw attribute: whitespace, name, optional whitespace, "=", optional whitespace, quoted value.
-			eq := pos + strings.IndexByte(raw[pos:], '=')
-			q := eq + 1 + strings.IndexAny(raw[eq+1:], `"'`)
-			closing := q + 1 + strings.IndexByte(raw[q+1:], raw[q])
-			value := a.Value
-			if rv := raw[q+1 : closing]; strings.ContainsAny(rv, "\t\n\r") {
-				// encoding/xml keeps literal tabs and newlines; XML turns each into a space (only &#9; and
-				// &#10; stand for themselves), as libvirt reads it.
-				value = normalizeAttr(rv)
-			}
-			if i == 0 {
-				n.orig.quote = raw[q]
-			}
-			n.attrs[i] = attribute{prefix: a.Name.Space, local: a.Name.Local, value: value}
-			n.orig.attrs[i] = rawAttr{prefix: a.Name.Space, local: a.Name.Local, value: value, raw: raw[pos : closing+1]}
-			pos = closing + 1
-			switch {
-			case a.Name.Space == "xmlns":
-				if value == "" {
-					return p.errorAt(off, fmt.Sprintf("empty namespace URI for prefix %q", a.Name.Local))
+	n := &node{kind: elementNode, name: local, prefix: prefix}
+	p.attrs, p.rawAttrs = p.attrs[:0], p.rawAttrs[:0]
+	selfClosing := false
+	for {
+		attrStart := p.i
+		sep := p.skipSpace()
+		if p.i >= len(p.src) {
+			return p.fail(start, "unterminated start tag <%s", qname(prefix, local))
+		}
+		if c := p.src[p.i]; c == '>' || c == '/' {
+			if c == '/' {
+				if !strings.HasPrefix(p.src[p.i:], "/>") {
+					return p.fail(p.i, "expected /> in <%s", qname(prefix, local))
 				}
-				p.ns = append(p.ns, nsBinding{a.Name.Local, value})
-			case a.Name.Space == "" && a.Name.Local == "xmlns":
-				p.ns = append(p.ns, nsBinding{"", value})
+				selfClosing = true
+				p.i++
 			}
+			p.i++
+			break
+		}
+		if !sep {
+			return p.fail(p.i, "expected a space before an attribute in <%s", qname(prefix, local))
+		}
+		ap, al, err := p.name()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.i >= len(p.src) || p.src[p.i] != '=' {
+			return p.fail(p.i, "attribute %s without a value", qname(ap, al))
+		}
+		p.i++
+		p.skipSpace()
+		if p.i >= len(p.src) || (p.src[p.i] != '"' && p.src[p.i] != '\'') {
+			return p.fail(p.i, "unquoted value of attribute %s", qname(ap, al))
+		}
+		q := p.src[p.i]
+		vstart := p.i + 1
+		vend := strings.IndexByte(p.src[vstart:], q)
+		if vend < 0 {
+			return p.fail(p.i, "unterminated value of attribute %s", qname(ap, al))
+		}
+		vend += vstart
+		rv := p.src[vstart:vend]
+		if strings.IndexByte(rv, '<') >= 0 {
+			return p.fail(vstart, "< in the value of attribute %s", qname(ap, al))
+		}
+		value, err := p.decode(rv, vstart, true)
+		if err != nil {
+			return err
+		}
+		p.i = vend + 1
+		if n.orig.quote == 0 {
+			n.orig.quote = q
+		}
+		p.attrs = append(p.attrs, attribute{prefix: ap, local: al, value: value})
+		p.rawAttrs = append(p.rawAttrs, rawAttr{prefix: ap, local: al, value: value, raw: p.src[attrStart:p.i]})
+		switch {
+		case ap == "xmlns":
+			if value == "" {
+				return p.fail(attrStart, "empty namespace URI for prefix %q", al)
+			}
+			p.ns = append(p.ns, nsBinding{al, value})
+		case ap == "" && al == "xmlns":
+			p.ns = append(p.ns, nsBinding{"", value})
 		}
 	}
-	uri, ok := p.lookup(n.prefix)
+	if len(p.attrs) > 0 {
+		n.attrs, n.orig.attrs = slices.Clone(p.attrs), slices.Clone(p.rawAttrs)
+	}
+	uri, ok := p.lookup(prefix)
 	if !ok {
-		return p.errorAt(off, fmt.Sprintf("undeclared namespace prefix %q on <%s>", n.prefix, qname(n.prefix, n.name)))
+		return p.fail(start, "undeclared namespace prefix %q on <%s>", prefix, qname(prefix, local))
 	}
 	n.uri = uri
 	for i := range n.attrs {
@@ -267,67 +534,37 @@ func (p *parser) start(t xml.StartElement, raw string, off int64) error {
 		case a.prefix != "":
 			uri, ok := p.lookup(a.prefix)
 			if !ok {
-				return p.errorAt(off, fmt.Sprintf("undeclared namespace prefix %q on attribute %s", a.prefix, qname(a.prefix, a.local)))
+				return p.fail(start, "undeclared namespace prefix %q on attribute %s", a.prefix, qname(a.prefix, a.local))
 			}
 			a.uri = uri
 		}
 		for _, b := range n.attrs[:i] {
 			if b.local == a.local && b.uri == a.uri && b.isDecl() == a.isDecl() {
-				return p.errorAt(off, fmt.Sprintf("attribute %s repeated on <%s>", qname(a.prefix, a.local), qname(n.prefix, n.name)))
+				return p.fail(start, "attribute %s repeated on <%s>", qname(a.prefix, a.local), qname(prefix, local))
 			}
 		}
 	}
-	p.add(n, raw)
+	p.add(n, p.src[start:p.i])
+	if selfClosing {
+		p.ns = p.ns[:p.marks[len(p.marks)-1]]
+		p.marks = p.marks[:len(p.marks)-1]
+		return nil
+	}
 	p.stack = append(p.stack, n)
 	return nil
 }
 
-// normalizeAttr decodes a raw attribute value as an XML processor does: references are replaced, and each
-// literal tab, newline or carriage return (a CR LF pair counting as one) becomes a space.
-func normalizeAttr(raw string) string {
-	var b strings.Builder
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		switch c {
-		case '\r':
-			if i+1 < len(raw) && raw[i+1] == '\n' {
-				i++
-			}
-			b.WriteByte(' ')
-		case '\t', '\n':
-			b.WriteByte(' ')
-		case '&':
-			j := strings.IndexByte(raw[i:], ';')
-			b.WriteString(decodeRef(raw[i+1 : i+j]))
-			i += j
-		default:
-			b.WriteByte(c)
+// isNCName reports whether s is an XML name without a colon.
+func isNCName(s string) bool {
+	for i, r := range s {
+		ok := unicode.IsLetter(r) || r == '_' ||
+			i > 0 && (unicode.IsDigit(r) || r == '-' || r == '.' || r == '\u00B7' ||
+				unicode.In(r, unicode.Mn, unicode.Mc, unicode.Lm, unicode.Nl))
+		if !ok || r == utf8.RuneError {
+			return false
 		}
 	}
-	return b.String()
-}
-
-// decodeRef decodes the reference &ref; (already checked by encoding/xml).
-func decodeRef(ref string) string {
-	switch ref {
-	case "lt":
-		return "<"
-	case "gt":
-		return ">"
-	case "amp":
-		return "&"
-	case "quot":
-		return `"`
-	case "apos":
-		return "'"
-	}
-	var r rune
-	if strings.HasPrefix(ref, "#x") {
-		_, _ = fmt.Sscanf(ref[2:], "%x", &r)
-	} else if strings.HasPrefix(ref, "#") {
-		_, _ = fmt.Sscanf(ref[1:], "%d", &r)
-	}
-	return string(r)
+	return s != ""
 }
 
 // qname returns prefix:local, or local without a prefix.

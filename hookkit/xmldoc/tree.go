@@ -45,15 +45,14 @@ type node struct {
 	orig   nodeInfo // valid when parsed
 }
 
-// nodeInfo is how a node was written in the input, and the content it had then.
+// nodeInfo is how a node was written in the input, and the content it had then. Names are not recorded:
+// nothing renames a parsed node (a node that must change its name is forgotten first).
 type nodeInfo struct {
-	raw    string // element: the start tag; any other node: the whole node as written
-	end    string // element: the end tag; "" when written as an empty-element tag
-	name   string
-	prefix string
-	data   string
-	attrs  []rawAttr
-	quote  byte // element: the quote of its first attribute, 0 without attributes
+	raw   string // element: the start tag; any other node: the whole node as written
+	end   string // element: the end tag; "" when written as an empty-element tag
+	data  string
+	attrs []rawAttr
+	quote byte // element: the quote of its first attribute, 0 without attributes
 }
 
 // rawAttr is an attribute as parsed; raw holds the whitespace before it, its name, "=" and the quoted value.

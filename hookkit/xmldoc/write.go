@@ -22,7 +22,7 @@ func (w *writer) children(n *node) {
 }
 
 func (w *writer) node(n *node) {
-	if n.kind != elementNode && n.parsed && n.orig.data == n.data && n.orig.name == n.name && sameAttrs(n.attrs, n.orig.attrs) {
+	if n.kind != elementNode && n.parsed && n.orig.data == n.data && sameAttrs(n.attrs, n.orig.attrs) {
 		w.b.WriteString(n.orig.raw)
 		return
 	}
@@ -72,12 +72,11 @@ func sameAttrs(as []attribute, raw []rawAttr) bool {
 
 func (w *writer) element(n *node) {
 	name := qname(n.prefix, n.name)
-	sameName := n.parsed && n.orig.name == n.name && n.orig.prefix == n.prefix
 	empty := n.first == nil
 	selfClosing := !n.parsed || n.orig.end == ""
 	// An untouched start tag is written as it was; an element written <a/> that gained children gets an
 	// end tag.
-	if sameName && sameAttrs(n.attrs, n.orig.attrs) {
+	if n.parsed && sameAttrs(n.attrs, n.orig.attrs) {
 		switch {
 		case !selfClosing:
 			w.b.WriteString(n.orig.raw)
