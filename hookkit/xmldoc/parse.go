@@ -422,25 +422,38 @@ func (p *parser) skipSpace() bool {
 	return p.i > start
 }
 
+// expect skips whitespace and reads c.
+func (p *parser) expect(c byte) bool {
+	p.skipSpace()
+	if p.i >= len(p.src) || p.src[p.i] != c {
+		return false
+	}
+	p.i++
+	return true
+}
+
+// closeScope drops the namespace declarations of the element that ends.
+func (p *parser) closeScope() {
+	p.ns = p.ns[:p.marks[len(p.marks)-1]]
+	p.marks = p.marks[:len(p.marks)-1]
+}
+
 func (p *parser) endTag(start int) error {
 	p.i = start + 2
 	prefix, local, err := p.name()
 	if err != nil {
 		return err
 	}
-	p.skipSpace()
-	if p.i >= len(p.src) || p.src[p.i] != '>' {
+	if !p.expect('>') {
 		return p.fail(p.i, "expected > to end </%s", qname(prefix, local))
 	}
-	p.i++
 	n := p.stack[len(p.stack)-1]
 	if len(p.stack) == 1 || n.name != local || n.prefix != prefix {
 		return p.fail(start, "unexpected end tag </%s>", qname(prefix, local))
 	}
 	n.orig.end = p.src[start:p.i]
 	p.stack = p.stack[:len(p.stack)-1]
-	p.ns = p.ns[:p.marks[len(p.marks)-1]]
-	p.marks = p.marks[:len(p.marks)-1]
+	p.closeScope()
 	return nil
 }
 
@@ -478,11 +491,9 @@ func (p *parser) startTag(start int) error {
 		if err != nil {
 			return err
 		}
-		p.skipSpace()
-		if p.i >= len(p.src) || p.src[p.i] != '=' {
+		if !p.expect('=') {
 			return p.fail(p.i, "attribute %s without a value", qname(ap, al))
 		}
-		p.i++
 		p.skipSpace()
 		if p.i >= len(p.src) || (p.src[p.i] != '"' && p.src[p.i] != '\'') {
 			return p.fail(p.i, "unquoted value of attribute %s", qname(ap, al))
@@ -546,8 +557,7 @@ func (p *parser) startTag(start int) error {
 	}
 	p.add(n, p.src[start:p.i])
 	if selfClosing {
-		p.ns = p.ns[:p.marks[len(p.marks)-1]]
-		p.marks = p.marks[:len(p.marks)-1]
+		p.closeScope()
 		return nil
 	}
 	p.stack = append(p.stack, n)
