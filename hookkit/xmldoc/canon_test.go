@@ -15,9 +15,9 @@ import (
 )
 
 // canonical returns the W3C Canonical XML 1.0 form, with comments, of a well-formed document without a
-// DTD: what xmllint --c14n writes. It is a hand-written scanner that shares nothing with the package's
-// parser (which builds on encoding/xml), so that the round-trip tests do not check the parser against
-// itself. It handles namespaces (superfluous declarations dropped, declarations and attributes sorted),
+// DTD: what xmllint --c14n writes. It is a separate small scanner that shares no code with the
+// package's parser, so that the round-trip tests do not check the parser against itself (and xmllint
+// checks it in turn). It handles namespaces (superfluous declarations dropped, declarations and attributes sorted),
 // attribute-value normalization, references, CDATA, comments, processing instructions and the prolog.
 func canonical(in []byte) ([]byte, error) {
 	s := strings.ReplaceAll(string(in), "\r\n", "\n")
