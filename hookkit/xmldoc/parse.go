@@ -178,7 +178,7 @@ func (p *parser) text(start int, outside bool) error {
 // decode replaces references and normalizes line ends in text; in an attribute value each literal tab,
 // newline or carriage return (a CR LF pair counting as one) becomes a space, as XML requires.
 func (p *parser) decode(raw string, off int, attr bool) (string, error) {
-	if strings.IndexByte(raw, '&') < 0 && strings.IndexByte(raw, '\r') < 0 && (!attr || strings.IndexAny(raw, "\t\n") < 0) {
+	if !strings.ContainsAny(raw, "&\r") && (!attr || !strings.ContainsAny(raw, "\t\n")) {
 		return raw, nil
 	}
 	var b strings.Builder
