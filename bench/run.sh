@@ -8,8 +8,8 @@
 # Environment: RUNS (default 200), WARMUP (20), STORM_RUNS (40), OUT (bench/results.md), ROUNDS (1: each
 # table is one hyperfine run; N splits the runs into N hyperfine runs of the table one after another, whose
 # times are merged, so that a burst of load on a shared machine hits every row alike),
-# MAXLOAD (e.g. 0.5: wait until the 1-minute load average is below it, at most MAXWAIT seconds, default
-# 1800), KEEP=1 (keep the temp dir).
+# MAXLOAD (e.g. 0.5: before each hyperfine run, wait until the 1-minute load average is below it, at most
+# MAXWAIT seconds in all, default 1800), KEEP=1 (keep the temp dir).
 set -euo pipefail
 
 die() {
@@ -142,19 +142,20 @@ for f in hookkit:qemu.d/hookkit-filter "bash + xmlstarlet:filter-xmlstarlet.sh" 
 done
 
 # --- measure ---------------------------------------------------------------------------------------------
-wait_for_low_load() {
+waited=0
+wait_for_low_load() { # with MAXLOAD set, before each hyperfine run; MAXWAIT bounds the total wait
 	[ -n "${MAXLOAD:-}" ] || return 0
-	local waited=0 max=${MAXWAIT:-1800} load
+	local max=${MAXWAIT:-1800} load
 	while :; do
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		awk -v l="$load" -v m="$MAXLOAD" 'BEGIN { exit !(l < m) }' && return 0
 		((waited < max)) || {
-			echo "   load $load still >= $MAXLOAD after ${max}s: measuring anyway" >&2
+			echo "   load $load >= $MAXLOAD and ${max}s waited already: measuring anyway" >&2
 			return 0
 		}
 		echo "   load $load >= $MAXLOAD: waiting" >&2
-		sleep 30
-		waited=$((waited + 30))
+		sleep 20
+		waited=$((waited + 20))
 	done
 }
 wait_for_low_load
@@ -162,6 +163,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 medians=$T/medians.tsv
 : >"$medians"
+loads=()
 # hf NAME RUNS WARMUP 'label' 'command' ...: one hyperfine run over every command of a table (ROUNDS
 # runs with RUNS/ROUNDS each), no intermediate shell (-N): each command is its own `sh -c '...'`, and the
 # shell floor is measured as a row.
@@ -174,7 +176,9 @@ hf() {
 		shift 2
 	done
 	for ((r = 1; r <= ROUNDS; r++)); do
-		echo "== measuring: $table, round $r/$ROUNDS ($runs runs per command), load $(cut -d' ' -f1 /proc/loadavg)" >&2
+		wait_for_low_load
+		loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+		echo "== measuring: $table, round $r/$ROUNDS ($runs runs per command), load ${loads[-1]}" >&2
 		hyperfine -N --style basic -w "$warmup" -m "$runs" -M "$runs" --export-json "$T/json/$table.$r.json" "${args[@]}" >"$T/json/$table.$r.txt" 2>&1 ||
 			die "hyperfine failed for $table: $(tail -5 "$T/json/$table.$r.txt")"
 	done
@@ -270,13 +274,22 @@ fi
 
 # --- report ----------------------------------------------------------------------------------------------
 table() { "$T/benchtool" table -medians "$medians" "$@"; }
+rev() { # the commit measured, or BENCH_REV when the tree is an export without .git
+	local c
+	if c=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null); then
+		[ -z "$(git -C "$repo" status --porcelain -- hookkit bench 2>/dev/null)" ] || c+=" (with uncommitted changes in hookkit/ or bench/)"
+		echo "$c"
+	else
+		echo "${BENCH_REV:-an export without .git}"
+	fi
+}
 {
 	echo "# hookkit benchmark results"
 	echo
-	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/run.sh$( ((quick)) && echo ' --quick')\` at $(git -C "$repo" rev-parse --short HEAD)$([ -z "$(git -C "$repo" status --porcelain -- hookkit bench 2>/dev/null)" ] || echo ' (with uncommitted changes in hookkit/ or bench/)')"
+	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/run.sh$( ((quick)) && echo ' --quick')\` at $(rev)"
 	echo
 	echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), Linux $(uname -r)"
-	echo "- load average (1, 5, 15 min): $load_before before, $load_after after the timed runs"
+	echo "- load average (1, 5, 15 min): $load_before before, $load_after after the timed runs; 1-minute load at the start of each hyperfine run: ${loads[*]}"
 	echo "- $(go version | cut -d' ' -f3), hyperfine $(hyperfine --version | cut -d' ' -f2), libxml2 $(xmllint --version 2>&1 | head -1 | awk '{print $NF}'), xmlstarlet $(xmlstarlet --version | head -1), $(/usr/bin/python3 --version), $(/bin/bash --version | head -1 | sed 's/ (.*//')"
 	echo "- every command is \`sh -c 'program argv < file'\` run by \`hyperfine -N\`; medians of $RUNS runs ($STORM_RUNS for the storm) after $WARMUP warm-up runs; all rows of a table in one hyperfine run$( ((ROUNDS > 1)) && echo " per round, $ROUNDS rounds merged")"
 	echo
