@@ -11,7 +11,9 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,7 +79,7 @@ func TestLoad(t *testing.T) {
 				calls[i].HooksDir = hooks
 				install(t, bin, calls[i])
 			}
-			res, rss, took, wall := burst(t, calls)
+			res, rss, took, wall := burst(t, nil, calls)
 
 			for i, r := range res {
 				require.Equal(t, 0, r.Code, "call %d (%v): %s", i, calls[i].Args(), r.Stderr)
@@ -118,11 +120,12 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// burst starts every call through hookrun -barrier -rss, all blocked on one pipe, then closes the pipe so
-// that all hooks start at once, and waits for them, failing the test after loadBound. It returns each
+// burst starts every call through hookrun -barrier -rss plus opts, all blocked on one pipe, then closes
+// the pipe so that all hooks start at once, and waits for them, failing the test after loadBound. With
+// opts, each runs in a private mount namespace (see hookrun). It returns each
 // call's result, its hook's peak RSS and how long it ran (fork to reaping, as hookrun saw it), and the
 // wall time from the first hook's start to the last one's exit.
-func burst(t *testing.T, calls []hookkittest.Call) (res []hookkittest.Result, rss []int64, took []time.Duration, wall time.Duration) {
+func burst(t *testing.T, opts []string, calls []hookkittest.Call) (res []hookkittest.Result, rss []int64, took []time.Duration, wall time.Duration) {
 	t.Helper()
 	rssDir := t.TempDir()
 	gate, open, err := os.Pipe()
@@ -143,8 +146,11 @@ func burst(t *testing.T, calls []hookkittest.Call) (res []hookkittest.Result, rs
 		}
 	}()
 	for i, c := range calls {
-		cmd, stdout, stderr := hookCmd(t, []string{"-barrier", "-rss", filepath.Join(rssDir, strconv.Itoa(i))}, c)
+		cmd, stdout, stderr := hookCmd(t, append([]string{"-barrier", "-rss", filepath.Join(rssDir, strconv.Itoa(i))}, opts...), c)
 		cmd.ExtraFiles = []*os.File{gate}
+		if len(opts) > 0 {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
+		}
 		require.NoError(t, cmd.Start(), "start process %d", i)
 		started = append(started, cmd)
 		procs[i] = proc{cmd, stdout, stderr}
@@ -221,3 +227,40 @@ func entryKey(e audit.Entry) string {
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }
+
+// TestLoadSharedLogFile starts 200 hooks at once with no syslog socket, each logging 50 records: all of
+// them append to the one fallback log file, which must then hold every record exactly once, each on a
+// line of its own (one write(2) per record to a file opened with O_APPEND).
+func TestLoadSharedLogFile(t *testing.T) {
+	needNamespace(t)
+	bin, base := faultHook(t)
+	hooks := t.TempDir()
+	calls := make([]hookkittest.Call, loadProcs)
+	for i := range calls {
+		calls[i] = call(t, fmt.Sprintf("logok.%03d", i))
+		calls[i].HooksDir = hooks
+		install(t, bin, calls[i])
+	}
+	// One empty directory serves as every process's private /dev: each mounts its own tmpfs there.
+	res, _, took, wall := burst(t, []string{"-dev", t.TempDir()}, calls)
+	for i, r := range res {
+		require.Equal(t, 0, r.Code, "call %d: %s", i, r.Stderr)
+		require.Empty(t, r.Stderr, "call %d", i)
+	}
+	slices.Sort(took)
+	t.Logf("%d processes: wall %v; one call: median %v, max %v", len(calls), wall.Round(time.Millisecond),
+		took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond))
+
+	b, err := os.ReadFile(filepath.Join(base, "logs", "faulthook.log"))
+	require.NoError(t, err)
+	record := regexp.MustCompile(`^time=\S+ level=ERROR msg="handler log record" hook=qemu driver=qemu object=(logok\.\d{3}) op=prepare subop=begin extra="" n=(\d+)$`)
+	got := map[string]int{}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	for i, l := range lines {
+		m := record.FindStringSubmatch(l)
+		require.NotNil(t, m, "line %d is not one whole record: %q", i+1, l)
+		got[m[1]+" "+m[2]]++
+	}
+	assert.Len(t, lines, loadProcs*50)
+	assert.Len(t, got, loadProcs*50, "every record exactly once")
+}

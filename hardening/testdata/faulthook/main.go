@@ -1,5 +1,6 @@
-// Command faulthook is the hook the fault tests build: what it does depends on argv[1] (the domain name),
-// so one binary meets every fault as libvirt would run it. Its settings are build-time variables (libvirt
+// Command faulthook is the hook the fault tests build: what it does depends on argv[1] (the domain name;
+// what follows a "." is ignored, to tell processes apart), so one binary meets every fault as libvirt
+// would run it. Its settings are build-time variables (libvirt
 // owns argv and clears the environment): go build -ldflags "-X main.base=DIR -X main.timeout=1s".
 //
 //	logerr        logs 50 error records, then fails with "refused by policy"
@@ -76,16 +77,17 @@ func main() {
 	}
 	r := hookkit.New(hookkit.WithTimeout(d), hookkit.WithLogFile(filepath.Join(base, "logs", "faulthook.log")))
 	behave := func(dom *hookkit.Domain) error {
-		switch dom.Object {
+		kind, _, _ := strings.Cut(dom.Object, ".")
+		switch kind {
 		case "logerr", "logok", "logmany":
 			n := 50
-			if dom.Object == "logmany" {
+			if kind == "logmany" {
 				n = 2000
 			}
 			for i := range n {
 				dom.Logger().Error("handler log record", "n", i)
 			}
-			if dom.Object == "logerr" {
+			if kind == "logerr" {
 				return errors.New("refused by policy")
 			}
 		case "spin":
@@ -108,7 +110,7 @@ func main() {
 				"lock-notadir": filepath.Join(base, "notadir"),
 				"lock-ro":      filepath.Join(base, "ro", "locks"),
 				"lock-held":    filepath.Join(base, "locks"),
-			}[dom.Object]
+			}[kind]
 			return lock.With(dom.Context(), "faults", lock.Options{Dir: dir, Timeout: 100 * time.Millisecond}, func() error { return nil })
 		case "detach":
 			dir := filepath.Join(base, "detach")
