@@ -142,18 +142,26 @@ for f in hookkit:qemu.d/hookkit-filter "bash + xmlstarlet:filter-xmlstarlet.sh" 
 done
 
 # --- measure ---------------------------------------------------------------------------------------------
+cpu_busy() { # percent of CPU time not idle over 3 seconds, all CPUs
+	local a b
+	a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	sleep 3
+	b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+	echo "$a $b" | awk '{busy=$3-$1; idle=$4-$2; print int(100*busy/(busy+idle+1e-9))}'
+}
 waited=0
 wait_for_low_load() { # with MAXLOAD set, before each hyperfine run; MAXWAIT bounds the total wait
 	[ -n "${MAXLOAD:-}" ] || return 0
 	local max=${MAXWAIT:-1800} load
 	while :; do
 		load=$(cut -d' ' -f1 /proc/loadavg)
-		awk -v l="$load" -v m="$MAXLOAD" 'BEGIN { exit !(l < m) }' && return 0
+		# the load average lags by a minute: also require the CPUs to be mostly idle over the last 3 s
+		awk -v l="$load" -v m="$MAXLOAD" 'BEGIN { exit !(l < m) }' && (($(cpu_busy) < 30)) && return 0
 		((waited < max)) || {
 			echo "   load $load >= $MAXLOAD and ${max}s waited already: measuring anyway" >&2
 			return 0
 		}
-		echo "   load $load >= $MAXLOAD: waiting" >&2
+		echo "   load $load (MAXLOAD $MAXLOAD) or busy CPUs: waiting" >&2
 		sleep 20
 		waited=$((waited + 20))
 	done
