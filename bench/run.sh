@@ -158,7 +158,7 @@ wait_for_low_load() { # with MAXLOAD set, before each hyperfine run; MAXWAIT bou
 		# the load average lags by a minute: also require the CPUs to be mostly idle over the last 3 s
 		awk -v l="$load" -v m="$MAXLOAD" 'BEGIN { exit !(l < m) }' && (($(cpu_busy) < 30)) && return 0
 		((waited < max)) || {
-			echo "   load $load >= $MAXLOAD and ${max}s waited already: measuring anyway" >&2
+			echo "   load $load (MAXLOAD $MAXLOAD) or busy CPUs after ${max}s of waiting: measuring anyway" >&2
 			return 0
 		}
 		echo "   load $load (MAXLOAD $MAXLOAD) or busy CPUs: waiting" >&2
