@@ -49,7 +49,9 @@ func (s *sink) openFile() {
 		path = filepath.Join("/var/log/hookkit", s.program+".log")
 	}
 	_ = os.MkdirAll(filepath.Dir(path), 0o700)
-	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+	// O_NONBLOCK: a FIFO nobody reads fails at once (ENXIO) instead of blocking the open; with it a pipe
+	// or FIFO is pollable, so the write deadline below bounds a reader that stopped reading.
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0o600); err == nil {
 		s.f = f
 	}
 }
@@ -70,6 +72,7 @@ func (s *sink) Write(p []byte) (int, error) {
 		s.openFile()
 	}
 	if s.f != nil {
+		_ = s.f.SetWriteDeadline(time.Now().Add(sinkTimeout)) // regular files ignore it
 		if _, err := s.f.Write(p); err != nil {
 			s.f.Close()
 			s.f = nil
@@ -96,6 +99,22 @@ func dialSyslog(path string) (int, error) {
 		return -1, err
 	}
 	return fd, nil
+}
+
+// logBounded runs f, which logs, and waits for it at most twice the sink timeout: the hook's answer to
+// libvirt must never wait behind a log sink that stalls in a way no deadline reaches (a hung network file
+// system blocks a regular file's write in the kernel), nor behind a handler stuck in such a write while
+// it holds the sink.
+func logBounded(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * sinkTimeout):
+	}
 }
 
 // sinkHandler formats records as slog text lines and hands them to the sink with their syslog severity.

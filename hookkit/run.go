@@ -91,11 +91,13 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 		routes = r.mux.candidates(inv)
 	}
 	if len(routes) == 0 && r.mux.catchAll == nil {
-		if unknown != nil {
-			logger.Warn("call not handled: "+unknown.Error(), "program", inv.Program)
-		} else {
-			logger.Info("no handler registered for this event, nothing done")
-		}
+		logBounded(func() {
+			if unknown != nil {
+				logger.Warn("call not handled: "+unknown.Error(), "program", inv.Program)
+			} else {
+				logger.Info("no handler registered for this event, nothing done")
+			}
+		})
 		return ExitOK
 	}
 
@@ -158,15 +160,21 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 		}()
 		done <- h.ServeHook(c)
 	}()
+	late := false
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		err = context.Cause(ctx)
-		logger.Error("handler did not return in time", "cause", err.Error())
+		err, late = context.Cause(ctx), true
 	}
 	if err != nil {
-		logger.Error("hook failed", "error", err.Error())
-		return fail(err)
+		code := fail(err) // the answer first: logging must never delay it
+		logBounded(func() {
+			if late {
+				logger.Error("handler did not return in time", "cause", err.Error())
+			}
+			logger.Error("hook failed", "error", err.Error())
+		})
+		return code
 	}
 	if c.Filter() && c.output != nil {
 		if _, err := scanDocument(c.output, "domain"); err != nil {
