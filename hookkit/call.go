@@ -21,10 +21,11 @@ import (
 type Call struct {
 	Invocation
 
-	ctx    context.Context
-	logger *slog.Logger
-	input  []byte
-	output []byte // set by ReplaceXML on filter calls
+	ctx       context.Context
+	logger    *slog.Logger
+	newLogger func() *slog.Logger // builds logger on first use
+	input     []byte
+	output    []byte // set by ReplaceXML on filter calls
 
 	once    sync.Once
 	index   *docIndex
@@ -47,7 +48,10 @@ func (c *Call) Context() context.Context {
 // Logger returns the hook's logger, with the invocation as attributes. It never writes to stdout or stderr.
 func (c *Call) Logger() *slog.Logger {
 	if c.logger == nil {
-		return slog.New(slog.DiscardHandler)
+		if c.newLogger == nil {
+			return slog.New(slog.DiscardHandler)
+		}
+		c.logger = c.newLogger()
 	}
 	return c.logger
 }

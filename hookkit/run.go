@@ -63,7 +63,14 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 			"  to try it by hand: hookkit run %s -- qemu vm1 prepare begin - --xml domain.xml\n", program, program)
 		return ExitUsage
 	}
-	logger := r.logger(program, inv)
+	// The logger is built on first use: a hook that logs nothing does not pay for formatting attributes.
+	var logger *slog.Logger
+	log := func() *slog.Logger {
+		if logger == nil {
+			logger = r.logger(program, inv)
+		}
+		return logger
+	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "%s: %s: %s\n", printable(program), printable(inv.String()), oneLine(err.Error()))
 		return ExitFailure
@@ -84,7 +91,7 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 		return fail(unknown)
 	}
 
-	c := &Call{Invocation: inv, ctx: ctx, logger: logger}
+	c := &Call{Invocation: inv, ctx: ctx, newLogger: log}
 	var routes []*route
 	if inv.Driver != "" && (known || inv.Spec == nil) {
 		// Typed handlers run for the calls they were generated for; Handle also takes ops the table lacks.
@@ -93,9 +100,9 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 	if len(routes) == 0 && r.mux.catchAll == nil {
 		logBounded(func() {
 			if unknown != nil {
-				logger.Warn("call not handled: "+unknown.Error(), "program", inv.Program)
+				log().Warn("call not handled: "+unknown.Error(), "program", inv.Program)
 			} else {
-				logger.Info("no handler registered for this event, nothing done")
+				log().Info("no handler registered for this event, nothing done")
 			}
 		})
 		return ExitOK
@@ -154,7 +161,7 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				logger.Error("handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				log().Error("handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				done <- fmt.Errorf("panic: %v", v)
 			}
 		}()
@@ -170,9 +177,9 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 		code := fail(err) // the answer first: logging must never delay it
 		logBounded(func() {
 			if late {
-				logger.Error("handler did not return in time", "cause", err.Error())
+				log().Error("handler did not return in time", "cause", err.Error())
 			}
-			logger.Error("hook failed", "error", err.Error())
+			log().Error("hook failed", "error", err.Error())
 		})
 		return code
 	}
@@ -202,14 +209,26 @@ func (m *mux) candidates(inv Invocation) []*route {
 	return out
 }
 
-// readInput reads stdin whole, failing past max bytes.
+// readInput reads stdin whole, failing past max bytes. It starts with room for a large domain so that
+// the usual document is read without growing the buffer.
 func readInput(r io.Reader, max int64) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read stdin: %w", err)
+	b := make([]byte, 0, min(16<<10, max+1))
+	lr := io.LimitReader(r, max+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read stdin: %w", err)
+		}
 	}
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("stdin is larger than %d bytes: refusing to read more", max)
