@@ -8,8 +8,9 @@
 # Environment: RUNS (default 200), WARMUP (20), STORM_RUNS (40), OUT (bench/results.md), ROUNDS (1: each
 # table is one hyperfine run; N splits the runs into N hyperfine runs of the table one after another, whose
 # times are merged, so that a burst of load on a shared machine hits every row alike),
-# MAXLOAD (e.g. 0.5: before each hyperfine run, wait until the 1-minute load average is below it, at most
-# MAXWAIT seconds in all, default 1800), KEEP=1 (keep the temp dir).
+# MAXLOAD (e.g. 1.2 on 2 CPUs, the benchmark itself counts for about 1: before each hyperfine run, wait until
+# the 1-minute load average is below it and the CPUs were 70% idle for 3 s, at most MAXWAIT seconds in all,
+# default 1800), KEEP=1 (keep the temp dir).
 set -euo pipefail
 
 die() {
