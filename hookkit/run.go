@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hookkit-dev/hookkit/hookkit/event"
 	"github.com/hookkit-dev/hookkit/hookkit/internal/childhook"
@@ -27,19 +29,27 @@ const (
 	ExitUsage = 2
 )
 
-// Main runs the router as libvirt's hook program and exits: it is Run with os.Args, the standard streams
-// and a context cancelled on SIGTERM or SIGINT. It never returns.
+// signalArmDelay is how long Main waits before it arms its SIGTERM/SIGINT handler. Arming costs every
+// process an extra OS thread (os/signal's receive loop), about a tenth of a hook's run time; most hooks
+// finish well within the delay and never pay it. A signal within the delay ends the process by the
+// signal's default action, which libvirt also reports as a failure.
+const signalArmDelay = 5 * time.Millisecond
+
+// Main runs the router as libvirt's hook program and exits: it is Run with os.Args and the standard
+// streams, under a context cancelled on SIGTERM or SIGINT. It never returns.
 func (r *Router) Main() {
 	childhook.Run()                // a detached supervisor started by package detach never comes back from here
 	signal.Ignore(syscall.SIGPIPE) // a write to a closed stdout must fail with EPIPE, not kill the hook silently
 	ctx, cancel := context.WithCancelCause(context.Background())
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		s := <-sigs
-		cancel(fmt.Errorf("interrupted by signal: %v", s))
-	}()
-	os.Exit(r.Run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr))
+	time.AfterFunc(signalArmDelay, func() {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+		go func() {
+			s := <-sigs
+			cancel(fmt.Errorf("interrupted by signal: %v", s))
+		}()
+	})
+	os.Exit(r.run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Exit))
 }
 
 // Run handles one invocation: args is argv (args[0] the program path libvirt executed), stdin, stdout and
@@ -47,6 +57,14 @@ func (r *Router) Main() {
 // writes at most one line to stderr. For filter ops it writes the new document to stdout only when every
 // handler succeeded and one of them called ReplaceXML.
 func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return r.run(ctx, args, stdin, stdout, stderr, nil)
+}
+
+// run is Run. With exit nil (Run) the handlers run on their own goroutine, so that run can return when
+// the deadline passes or ctx is cancelled while a handler is stuck. With exit set (Main) they run on the
+// calling goroutine, which saves a goroutine hand-off (a thread wake-up) per hook process, and a
+// watchdog answers libvirt and calls exit when ctx ends first.
+func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, exit func(int)) int {
 	cfg := &r.mux.cfg
 	program := cfg.name
 	if program == "" && len(args) > 0 {
@@ -157,23 +175,18 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 		defer cancel()
 		c.ctx = ctx
 	}
-	done := make(chan error, 1)
-	go func() {
+	// serve runs the handlers, turning a panic into an error; its stack goes only to the log.
+	serve := func() (err error) {
 		defer func() {
 			if v := recover(); v != nil {
-				log().Error("handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				done <- fmt.Errorf("panic: %v", v)
+				stack := string(debug.Stack())
+				logBounded(func() { log().Error("handler panicked", "panic", fmt.Sprint(v), "stack", stack) })
+				err = fmt.Errorf("panic: %v", v)
 			}
 		}()
-		done <- h.ServeHook(c)
-	}()
-	late := false
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		err, late = context.Cause(ctx), true
+		return h.ServeHook(c)
 	}
-	if err != nil {
+	failed := func(err error, late bool) int {
 		code := fail(err) // the answer first: logging must never delay it
 		logBounded(func() {
 			if late {
@@ -182,6 +195,32 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 			log().Error("hook failed", "error", err.Error())
 		})
 		return code
+	}
+	if exit != nil {
+		// Whoever claims the answer first gives it: the handlers returning, or the watchdog when the
+		// deadline passes or a signal comes first.
+		var answered atomic.Bool
+		stop := context.AfterFunc(ctx, func() {
+			if answered.CompareAndSwap(false, true) {
+				exit(failed(context.Cause(ctx), true))
+			}
+		})
+		err = serve()
+		if !answered.CompareAndSwap(false, true) {
+			select {} // the watchdog is answering and exiting
+		}
+		stop()
+	} else {
+		done := make(chan error, 1)
+		go func() { done <- serve() }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			return failed(context.Cause(ctx), true)
+		}
+	}
+	if err != nil {
+		return failed(err, false)
 	}
 	if c.Filter() && c.output != nil {
 		if _, err := scanDocument(c.output, "domain"); err != nil {
