@@ -158,7 +158,7 @@ func TestExitContract(t *testing.T) {
 		{name: "unknown op strict", call: hookkittest.NewCall(event.QEMU, "vm", "teleport", "begin", "-"), wantCode: 1,
 			opts:       []hookkit.Option{hookkit.Strict()},
 			wantStderr: "qemu: qemu vm teleport begin: unknown op \"teleport\" for driver qemu\n"},
-		{name: "unknown subop", call: prepare.WithStdin(fixture), wantCode: 0,
+		{name: "unknown subop", call: hookkittest.NewCall(event.QEMU, "hooktest", "stopped", "middle", "-").WithStdin(fixture), wantCode: 0,
 			setup: func(r *hookkit.Router) { r.OnDomainStopped(func(*hookkit.Domain) error { return errors.New("x") }) }},
 		{name: "timeout", call: prepare, wantCode: 1, opts: []hookkit.Option{hookkit.WithTimeout(20 * time.Millisecond)},
 			setup: func(r *hookkit.Router) {
@@ -214,11 +214,6 @@ func TestExitContract(t *testing.T) {
 			ctx := context.Background()
 			if tc.ctx != nil {
 				ctx = tc.ctx()
-			}
-			if tc.name == "unknown subop" {
-				tc.call.SubOp = "end"
-				tc.call.Op = "stopped"
-				tc.call.SubOp = "middle"
 			}
 			res := hookkittest.RunContext(ctx, r, tc.call)
 			assert.Equal(t, tc.wantCode, res.Code, "stderr: %s", res.Stderr)
