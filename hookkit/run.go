@@ -99,7 +99,7 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 	var unknown error
 	switch {
 	case inv.Driver == "":
-		unknown = fmt.Errorf("unknown hook driver: %q is not a libvirt driver name (%s) and is not in a <driver>.d directory", filepath.Base(inv.Program), driverList())
+		unknown = fmt.Errorf("unknown hook driver: %q is not a libvirt driver name (%s) and is not in a <driver>.d directory", filepath.Base(inv.Program), event.Join(event.Drivers, ", "))
 	case inv.Spec == nil:
 		unknown = fmt.Errorf("unknown op %q for driver %s", inv.Op, inv.Driver)
 	case !known:
@@ -296,14 +296,6 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func driverList() string {
-	var s []string
-	for _, d := range event.Drivers {
-		s = append(s, string(d))
-	}
-	return strings.Join(s, ", ")
 }
 
 func (r *Router) logger(program string, inv Invocation) *slog.Logger {

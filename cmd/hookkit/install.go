@@ -45,10 +45,10 @@ back; .d directories hookkit created are removed when empty. --driver and --as-d
 
 // driverFlags adds --driver and --all.
 func driverFlags(fs *pflag.FlagSet, all bool) (*[]string, *bool) {
-	drivers := fs.StringSlice("driver", nil, "hook drivers, comma-separated: "+strings.Join(driverStrings(event.Drivers), ","))
+	drivers := fs.StringSlice("driver", nil, "hook drivers, comma-separated: "+event.Join(event.Drivers, ","))
 	var allFlag *bool
 	if all {
-		allFlag = fs.Bool("all", false, "every driver ("+strings.Join(driverStrings(event.Drivers), ",")+")")
+		allFlag = fs.Bool("all", false, "every driver ("+event.Join(event.Drivers, ",")+")")
 	}
 	return drivers, allFlag
 }
@@ -58,7 +58,7 @@ func parseDrivers(names []string) ([]event.Driver, error) {
 	for _, n := range names {
 		d := event.Driver(strings.TrimSpace(n))
 		if !d.Valid() {
-			return nil, usagef("unknown driver %q (known: %s)", n, strings.Join(driverStrings(event.Drivers), ", "))
+			return nil, usagef("unknown driver %q (known: %s)", n, event.Join(event.Drivers, ", "))
 		}
 		for _, seen := range ds {
 			if seen == d {
@@ -157,7 +157,7 @@ func printReload(e *env, newly []event.Driver, procRoot string) {
 	procs, err := daemonproc.Find(procRoot)
 	if err != nil {
 		fmt.Fprintf(e.stdout, "reload: cannot list the running daemons (%v); reload libvirtd (or virtqemud, virtnetworkd, ...) so it sees the hooks for %s\n",
-			err, strings.Join(driverStrings(newly), ", "))
+			err, event.Join(newly, ", "))
 		return
 	}
 	for _, line := range daemonproc.ReloadAdvice(newly, procs) {

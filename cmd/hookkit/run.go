@@ -183,7 +183,7 @@ func callFromArgs(a []string) (simulate.Call, error) {
 	}
 	d := event.Driver(a[0])
 	if !d.Valid() {
-		return simulate.Call{}, usagef("unknown driver %q (known: %s)", a[0], strings.Join(driverStrings(event.Drivers), ", "))
+		return simulate.Call{}, usagef("unknown driver %q (known: %s)", a[0], event.Join(event.Drivers, ", "))
 	}
 	c := simulate.Call{Driver: d, Object: a[1], Op: a[2], SubOp: "-", Extra: "-"}
 	if spec := c.Spec(); spec != nil {
@@ -199,14 +199,6 @@ func callFromArgs(a []string) (simulate.Call, error) {
 		c.Extra = a[4]
 	}
 	return c, nil
-}
-
-func driverStrings(ds []event.Driver) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = string(d)
-	}
-	return out
 }
 
 func readXML(stdin io.Reader, name string) ([]byte, error) {

@@ -392,3 +392,12 @@ func (s Spec) MethodName() string { return "On" + s.Driver.GoName() + OpGoName(s
 // DomainMethodName returns the name of the hookkit.Router method that registers a handler for op on every
 // domain driver that has it, e.g. OnDomainPrepare.
 func DomainMethodName(op string) string { return "OnDomain" + OpGoName(op) }
+
+// Join returns the names of ds separated by sep, for messages that list drivers.
+func Join(ds []Driver, sep string) string {
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = string(d)
+	}
+	return strings.Join(names, sep)
+}

@@ -70,7 +70,7 @@ func Check(d *Dir, opts CheckOptions) []Finding {
 	}
 	for _, e := range d.Others {
 		if e.Executable() && e.Name != ".hookkit-backup" {
-			c.add(Warn, c.rel(e.Path), "never runs: libvirt only runs files named after a driver (%s) and the entries of <driver>.d", driverList())
+			c.add(Warn, c.rel(e.Path), "never runs: libvirt only runs files named after a driver (%s) and the entries of <driver>.d", event.Join(event.Drivers, ", "))
 		}
 	}
 	c.checkDaemons()
@@ -104,14 +104,6 @@ func (c *checker) rel(path string) string {
 		return r
 	}
 	return path
-}
-
-func driverList() string {
-	var names []string
-	for _, d := range event.Drivers {
-		names = append(names, string(d))
-	}
-	return strings.Join(names, ", ")
 }
 
 func (c *checker) checkDir() {

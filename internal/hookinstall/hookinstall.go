@@ -122,7 +122,7 @@ func PlanInstall(o Options) (*Plan, error) {
 	}
 	for _, d := range o.Drivers {
 		if !d.Valid() {
-			return nil, fmt.Errorf("unknown driver %q (known: %s)", d, driverNames(event.Drivers))
+			return nil, fmt.Errorf("unknown driver %q (known: %s)", d, event.Join(event.Drivers, ", "))
 		}
 	}
 	if o.AsD != "" && (strings.ContainsAny(o.AsD, "/\x00") || o.AsD == "." || o.AsD == "..") {
@@ -347,14 +347,6 @@ func matches(path string, li fs.FileInfo, e Entry) bool {
 		return hex.EncodeToString(sum[:]) == e.SHA256
 	}
 	return false
-}
-
-func driverNames(ds []event.Driver) string {
-	var s []string
-	for _, d := range ds {
-		s = append(s, string(d))
-	}
-	return strings.Join(s, ", ")
 }
 
 // ApplyInstall carries out an install plan. On failure the manifest still records what was done.

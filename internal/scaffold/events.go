@@ -48,7 +48,7 @@ func ParseEvent(s string) (Event, error) {
 	}
 	drv := event.Driver(d)
 	if !drv.Valid() {
-		return Event{}, fmt.Errorf("unknown event %q: %q is not a hook driver (%s, or domain for all domain drivers)", s, d, driverNames())
+		return Event{}, fmt.Errorf("unknown event %q: %q is not a hook driver (%s, or domain for all domain drivers)", s, d, event.Join(event.Drivers, ", "))
 	}
 	spec := event.Lookup(drv, op)
 	if spec == nil {
@@ -89,14 +89,6 @@ func AllEvents() []Event {
 		evs = append(evs, Event{Driver: string(s.Driver), Op: s.Op, Specs: []event.Spec{s}})
 	}
 	return evs
-}
-
-func driverNames() string {
-	var ds []string
-	for _, d := range event.Drivers {
-		ds = append(ds, string(d))
-	}
-	return strings.Join(ds, ", ")
 }
 
 // Method returns the Router method that registers a handler for the event: OnQEMUPrepare,

@@ -99,7 +99,7 @@ func (r *Runner) PlaySequence(ctx context.Context, seq *Sequence, o SequenceOpti
 		d = seq.Drivers[0]
 	}
 	if !slices.Contains(seq.Drivers, d) {
-		return nil, fmt.Errorf("libvirt has no %s sequence for driver %s (only %s)", seq.Name, d, driverNames(seq.Drivers))
+		return nil, fmt.Errorf("libvirt has no %s sequence for driver %s (only %s)", seq.Name, d, event.Join(seq.Drivers, ", "))
 	}
 	p := &player{ctx: ctx, r: r, driver: d, doc: o.Doc, docName: o.DocName, object: o.Object,
 		res: &SequenceResult{Sequence: seq, Driver: d}}
@@ -120,14 +120,6 @@ func (r *Runner) PlaySequence(ctx context.Context, seq *Sequence, o SequenceOpti
 		return nil, p.err
 	}
 	return p.res, nil
-}
-
-func driverNames(ds []event.Driver) string {
-	var s []string
-	for _, d := range ds {
-		s = append(s, string(d))
-	}
-	return strings.Join(s, ", ")
 }
 
 type player struct {
