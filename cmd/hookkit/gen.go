@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/hookkit-dev/hookkit/internal/scaffold"
+	"github.com/hookkit-dev/hookkit/internal/simulate"
 )
 
 func init() {
@@ -116,18 +117,10 @@ func genConfig(e *env, fs *pflag.FlagSet, args []string, dir *string, force *boo
 	cmd := "hookkit gen config"
 	for _, f := range []struct{ name, val string }{{"ns", spec.NS}, {"type", spec.Type}, {"elem", spec.Elem}, {"fields", spec.Fields}, {"from", *from}} {
 		if f.val != "" {
-			cmd += fmt.Sprintf(" --%s %s", f.name, quoteArg(f.val))
+			cmd += fmt.Sprintf(" --%s %s", f.name, simulate.ShellQuote(f.val))
 		}
 	}
 	r, err := scaffold.GenConfig(*dir, spec, cmd, *force)
 	printResults(e, *dir, []scaffold.Result{r})
 	return err
-}
-
-// quoteArg quotes an argument for a shell when it needs it, for the header of a generated file.
-func quoteArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`*?[]{}()<>|&;#~") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

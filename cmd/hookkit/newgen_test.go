@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/hookkit-dev/hookkit/internal/simulate"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,9 +203,10 @@ func TestGenUsage(t *testing.T) {
 	}
 }
 
-func TestQuoteArg(t *testing.T) {
+// TestHeaderQuoting checks the quoting of the command recorded in generated file headers.
+func TestHeaderQuoting(t *testing.T) {
 	for in, want := range map[string]string{"urn:x": "urn:x", "a b": "'a b'", "it's": `'it'\''s'`, "": "''", "@a:[]int": "'@a:[]int'"} {
-		assert.Equal(t, want, quoteArg(in), in)
+		assert.Equal(t, want, simulate.ShellQuote(in), in)
 	}
 }
 
