@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/hookkit-dev/hookkit/internal/simulate"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookkit-dev/hookkit/internal/simulate"
 )
 
 // readonlyEnv is the environment of the go commands the tests run: go.mod and go.sum used as written
