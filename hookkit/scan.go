@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/hookkit-dev/hookkit/hookkit/internal/xmlchar"
 )
 
 // span is a byte range of the input.
@@ -169,7 +170,7 @@ func (s *scanner) checkChars() error {
 		if r == utf8.RuneError && n == 1 {
 			return s.fail(i, "invalid UTF-8")
 		}
-		if r == 0xFFFE || r == 0xFFFF || r >= 0xD800 && r <= 0xDFFF {
+		if !xmlchar.IsChar(r) {
 			return s.fail(i, "illegal character code U+%04X", r)
 		}
 		i += n
@@ -570,47 +571,14 @@ func (s *scanner) unescape(t []byte, off int) ([]byte, error) {
 			return nil, s.fail(off+i, "invalid character entity (no semicolon)")
 		}
 		ref := string(t[i+1 : i+semi])
-		switch ref {
-		case "lt":
-			out = append(out, '<')
-		case "gt":
-			out = append(out, '>')
-		case "amp":
-			out = append(out, '&')
-		case "apos":
-			out = append(out, '\'')
-		case "quot":
-			out = append(out, '"')
-		default:
-			r, ok := charRef(ref)
-			if !ok {
-				return nil, s.fail(off+i, "invalid character entity &%s;", ref)
-			}
-			out = utf8.AppendRune(out, r)
+		r, ok := xmlchar.Ref(ref)
+		if !ok {
+			return nil, s.fail(off+i, "invalid character entity &%s;", ref)
 		}
+		out = utf8.AppendRune(out, r)
 		i += semi + 1
 	}
 	return out, nil
-}
-
-// charRef decodes "#123" or "#x7B" to a character XML allows.
-func charRef(ref string) (rune, bool) {
-	var n uint64
-	var err error
-	switch {
-	case strings.HasPrefix(ref, "#x"):
-		n, err = strconv.ParseUint(ref[2:], 16, 32)
-	case strings.HasPrefix(ref, "#"):
-		n, err = strconv.ParseUint(ref[1:], 10, 32)
-	default:
-		return 0, false
-	}
-	r := rune(n)
-	if err != nil || len(ref) < 2 || ref[1] == '+' || ref[1] == '-' {
-		return 0, false
-	}
-	ok := r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
-	return r, ok
 }
 
 // resolveNS returns the namespace URI of prefix (the default namespace for "") in the scope of stack.

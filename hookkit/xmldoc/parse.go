@@ -3,10 +3,11 @@ package xmldoc
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/hookkit-dev/hookkit/hookkit/internal/xmlchar"
 )
 
 // Namespace URIs XML itself defines.
@@ -217,32 +218,8 @@ func (p *parser) decode(raw string, off int, attr bool) (string, error) {
 
 // reference returns what &ref; stands for.
 func reference(ref string) (string, bool) {
-	switch ref {
-	case "lt":
-		return "<", true
-	case "gt":
-		return ">", true
-	case "amp":
-		return "&", true
-	case "quot":
-		return `"`, true
-	case "apos":
-		return "'", true
-	}
-	var n uint64
-	var err error
-	switch {
-	case strings.HasPrefix(ref, "#x"):
-		n, err = strconv.ParseUint(ref[2:], 16, 32)
-	case strings.HasPrefix(ref, "#") && len(ref) > 1 && ref[1] != '+':
-		n, err = strconv.ParseUint(ref[1:], 10, 32)
-	default:
-		return "", false
-	}
-	if err != nil || n > unicode.MaxRune || !isXMLChar(rune(n)) {
-		return "", false
-	}
-	return string(rune(n)), true
+	r, ok := xmlchar.Ref(ref)
+	return string(r), ok
 }
 
 // until returns the end of the first delim after from, failing with what when there is none.

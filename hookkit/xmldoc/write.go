@@ -3,6 +3,8 @@ package xmldoc
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hookkit-dev/hookkit/hookkit/internal/xmlchar"
 )
 
 // writer serializes a tree. Unlike xmlquery's OutputXML it writes every node the way the input
@@ -188,7 +190,7 @@ func validText(s string) string {
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if !isXMLChar(r) {
+		if !xmlchar.IsChar(r) {
 			r = utf8.RuneError
 		}
 		b.WriteRune(r)
@@ -199,14 +201,9 @@ func validText(s string) string {
 // firstInvalid returns the byte offset of the first character XML cannot carry, or -1.
 func firstInvalid(s string) int {
 	for i, r := range s {
-		if !isXMLChar(r) || (r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD")) {
+		if !xmlchar.IsChar(r) || (r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD")) {
 			return i
 		}
 	}
 	return -1
-}
-
-func isXMLChar(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' ||
-		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
 }
