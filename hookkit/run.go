@@ -248,31 +248,40 @@ func (m *mux) candidates(inv Invocation) []*route {
 	return out
 }
 
-// readInput reads stdin whole, failing past max bytes. It starts with room for a large domain so that
-// the usual document is read without growing the buffer.
+// readInput reads stdin whole, failing past max bytes. It reads into chunks (16 KiB first, so the usual
+// domain takes one read and no copy, then doubling up to 1 MiB) and joins them only at the end, so that
+// refusing an oversized stdin holds no more than max bytes, and a large legal one at most twice its size.
 func readInput(r io.Reader, max int64) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	b := make([]byte, 0, min(16<<10, max+1))
-	lr := io.LimitReader(r, max+1)
+	var chunks [][]byte
+	var total int64
+	size := int64(16 << 10)
 	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+		buf := make([]byte, min(size, max+1-total))
+		n, err := io.ReadFull(r, buf)
+		total += int64(n)
+		chunks = append(chunks, buf[:n])
+		if total > max {
+			return nil, fmt.Errorf("stdin is larger than %d bytes: refusing to read more", max)
 		}
-		n, err := lr.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read stdin: %w", err)
 		}
+		size = min(2*size, 1<<20)
 	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("stdin is larger than %d bytes: refusing to read more", max)
+	if len(chunks) == 1 {
+		return chunks[0], nil
 	}
-	return b, nil
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
 }
 
 // oneLine folds a multi-line message into one line: libvirt shows the hook's whole stderr in its error.
