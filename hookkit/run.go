@@ -2,7 +2,7 @@ package hookkit
 
 import (
 	"context"
-
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,9 +29,9 @@ const (
 	ExitUsage = 2
 )
 
-// signalArmDelay is how long Main waits before it arms its SIGTERM/SIGINT handler. Arming costs every
-// process an extra OS thread (os/signal's receive loop), about a tenth of a hook's run time; most hooks
-// finish well within the delay and never pay it. A signal within the delay ends the process by the
+// signalArmDelay is how long after its handlers start Main arms its SIGTERM/SIGINT handler. Arming costs
+// every process an extra OS thread (os/signal's receive loop), about a tenth of a hook's run time; most
+// hooks finish well within the delay and never pay it. A signal before then ends the process by the
 // signal's default action, which libvirt also reports as a failure.
 const signalArmDelay = 5 * time.Millisecond
 
@@ -41,15 +41,61 @@ func (r *Router) Main() {
 	childhook.Run()                // a detached supervisor started by package detach never comes back from here
 	signal.Ignore(syscall.SIGPIPE) // a write to a closed stdout must fail with EPIPE, not kill the hook silently
 	ctx, cancel := context.WithCancelCause(context.Background())
-	time.AfterFunc(signalArmDelay, func() {
+	os.Exit(r.run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, &process{cancel: cancel, exit: os.Exit}))
+}
+
+// process is what Main adds to run: the cancel function of the call's context, and how to exit.
+type process struct {
+	cancel context.CancelCauseFunc
+	exit   func(int)
+}
+
+// arm starts the process's only timer. After signalArmDelay (or at the deadline, when that comes first)
+// it arms the SIGTERM/SIGINT handler and, when there is a deadline, a second timer for the rest of it.
+// A hook that finishes within the delay has created one timer and no signal thread: each timer costs a
+// fresh process a wake-up of another thread, so the deadline and the signal arming share one.
+func (p *process) arm(timeout time.Duration, deadline time.Time) {
+	delay := signalArmDelay
+	if timeout > 0 {
+		delay = min(delay, timeout)
+	}
+	time.AfterFunc(delay, func() {
 		sigs := make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 		go func() {
 			s := <-sigs
-			cancel(fmt.Errorf("interrupted by signal: %v", s))
+			p.cancel(fmt.Errorf("interrupted by signal: %v", s))
 		}()
+		if timeout > 0 {
+			time.AfterFunc(time.Until(deadline), func() { p.cancel(timeoutError(timeout)) })
+		}
 	})
-	os.Exit(r.run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, os.Exit))
+}
+
+// timeoutError is why a call's context ends at its deadline: "timed out after 30s". It is a type rather
+// than an fmt.Errorf made on every call, so that hooks that finish in time never format it.
+type timeoutError time.Duration
+
+func (e timeoutError) Error() string { return "timed out after " + time.Duration(e).String() }
+
+// Is makes errors.Is(err, context.DeadlineExceeded) hold for the cause too.
+func (e timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// deadlineContext is the context of a call under Main: it reports the deadline that process.arm
+// enforces, and the error of a context that timed out, without a timer of its own.
+type deadlineContext struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c deadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c deadlineContext) Err() error {
+	err := c.Context.Err()
+	if err != nil && errors.Is(context.Cause(c.Context), context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return err
 }
 
 // Run handles one invocation: args is argv (args[0] the program path libvirt executed), stdin, stdout and
@@ -60,11 +106,11 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 	return r.run(ctx, args, stdin, stdout, stderr, nil)
 }
 
-// run is Run. With exit nil (Run) the handlers run on their own goroutine, so that run can return when
-// the deadline passes or ctx is cancelled while a handler is stuck. With exit set (Main) they run on the
+// run is Run. With proc nil (Run) the handlers run on their own goroutine, so that run can return when
+// the deadline passes or ctx is cancelled while a handler is stuck. With proc set (Main) they run on the
 // calling goroutine, which saves a goroutine hand-off (a thread wake-up) per hook process, and a
-// watchdog answers libvirt and calls exit when ctx ends first.
-func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, exit func(int)) int {
+// watchdog answers libvirt and exits when ctx ends first.
+func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, proc *process) int {
 	cfg := &r.mux.cfg
 	program := cfg.name
 	if program == "" && len(args) > 0 {
@@ -169,9 +215,18 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 		h = r.mws[i](h)
 	}
 
-	if cfg.timeout > 0 {
+	switch {
+	case proc != nil:
+		var deadline time.Time
+		if cfg.timeout > 0 {
+			deadline = time.Now().Add(cfg.timeout)
+			ctx = deadlineContext{Context: ctx, deadline: deadline}
+			c.ctx = ctx
+		}
+		proc.arm(cfg.timeout, deadline)
+	case cfg.timeout > 0:
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, fmt.Errorf("timed out after %v", cfg.timeout))
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, timeoutError(cfg.timeout))
 		defer cancel()
 		c.ctx = ctx
 	}
@@ -196,13 +251,13 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 		})
 		return code
 	}
-	if exit != nil {
+	if proc != nil {
 		// Whoever claims the answer first gives it: the handlers returning, or the watchdog when the
 		// deadline passes or a signal comes first.
 		var answered atomic.Bool
 		stop := context.AfterFunc(ctx, func() {
 			if answered.CompareAndSwap(false, true) {
-				exit(failed(context.Cause(ctx), true))
+				proc.exit(failed(context.Cause(ctx), true))
 			}
 		})
 		err = serve()
