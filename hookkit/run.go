@@ -53,8 +53,9 @@ type process struct {
 // arm starts the process's only timer. After signalArmDelay (or at the deadline, when that comes first)
 // it arms the SIGTERM/SIGINT handler and, when there is a deadline, a second timer for the rest of it.
 // A hook that finishes within the delay has created one timer and no signal thread: each timer costs a
-// fresh process a wake-up of another thread, so the deadline and the signal arming share one.
-func (p *process) arm(timeout time.Duration, deadline time.Time) {
+// fresh process a wake-up of another thread, so the deadline and the signal arming share one. When the
+// deadline passes or a signal comes, arm cancels the call's context and calls watchdog.
+func (p *process) arm(timeout time.Duration, deadline time.Time, watchdog func()) {
 	delay := signalArmDelay
 	if timeout > 0 {
 		delay = min(delay, timeout)
@@ -65,9 +66,13 @@ func (p *process) arm(timeout time.Duration, deadline time.Time) {
 		go func() {
 			s := <-sigs
 			p.cancel(fmt.Errorf("interrupted by signal: %v", s))
+			watchdog()
 		}()
 		if timeout > 0 {
-			time.AfterFunc(time.Until(deadline), func() { p.cancel(timeoutError(timeout)) })
+			time.AfterFunc(time.Until(deadline), func() {
+				p.cancel(timeoutError(timeout))
+				watchdog()
+			})
 		}
 	})
 }
@@ -215,15 +220,12 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 		h = r.mws[i](h)
 	}
 
+	var deadline time.Time
 	switch {
-	case proc != nil:
-		var deadline time.Time
-		if cfg.timeout > 0 {
-			deadline = time.Now().Add(cfg.timeout)
-			ctx = deadlineContext{Context: ctx, deadline: deadline}
-			c.ctx = ctx
-		}
-		proc.arm(cfg.timeout, deadline)
+	case proc != nil && cfg.timeout > 0:
+		deadline = time.Now().Add(cfg.timeout)
+		ctx = deadlineContext{Context: ctx, deadline: deadline}
+		c.ctx = ctx
 	case cfg.timeout > 0:
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, timeoutError(cfg.timeout))
@@ -254,8 +256,10 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 	if proc != nil {
 		// Whoever claims the answer first gives it: the handlers returning, or the watchdog when the
 		// deadline passes or a signal comes first.
+		// (The watchdog is called by arm's timer and signal callbacks directly, not by context.AfterFunc,
+		// which would give the context a map of children to allocate in every process.)
 		var answered atomic.Bool
-		stop := context.AfterFunc(ctx, func() {
+		proc.arm(cfg.timeout, deadline, func() {
 			if answered.CompareAndSwap(false, true) {
 				proc.exit(failed(context.Cause(ctx), true))
 			}
@@ -264,7 +268,6 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 		if !answered.CompareAndSwap(false, true) {
 			select {} // the watchdog is answering and exiting
 		}
-		stop()
 	} else {
 		done := make(chan error, 1)
 		go func() { done <- serve() }()
