@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +27,8 @@ func TestMainDeadline(t *testing.T) {
 		hasDeadline bool
 		err, cause  error
 	}
+	// Main's process arms SIGTERM/SIGINT handling after 5 ms; give the test binary its defaults back.
+	t.Cleanup(func() { signal.Reset(syscall.SIGTERM, syscall.SIGINT) })
 	got := make(chan seen, 1)
 	r := New(WithTimeout(30*time.Millisecond), WithLogFile(filepath.Join(t.TempDir(), "log")))
 	r.OnDomainPrepare(func(d *Domain) error {

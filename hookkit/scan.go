@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hookkit-dev/hookkit/hookkit/internal/xmlchar"
@@ -313,7 +312,7 @@ func (s *scanner) nameAt(i int) ([]byte, int) {
 	for j < len(s.in) && isNameByte(s.in[j], j == i) {
 		if s.in[j] >= utf8.RuneSelf {
 			r, n := utf8.DecodeRune(s.in[j:])
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '·' {
+			if j == i && !xmlchar.IsNameStartChar(r) || !xmlchar.IsNameChar(r) {
 				break
 			}
 			j += n

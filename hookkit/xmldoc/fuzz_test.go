@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,6 +106,11 @@ func FuzzParseStrictness(f *testing.F) {
 		for {
 			_, err := dec.Token()
 			if err == io.EOF {
+				return
+			}
+			// Names follow XML 1.0 fifth edition, as in libxml2; encoding/xml keeps the fourth edition's
+			// tables, which refuse some non-ASCII name characters. For ASCII the rules are the same.
+			if err != nil && strings.Contains(err.Error(), "invalid XML name") && bytes.ContainsFunc(in, func(r rune) bool { return r >= 0x80 }) {
 				return
 			}
 			require.NoError(t, err, "accepted by xmldoc, refused by encoding/xml: %q", in)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hookkit-dev/hookkit/hookkit/internal/xmlchar"
@@ -544,9 +543,7 @@ func (p *parser) startTag(start int) error {
 // isNCName reports whether s is an XML name without a colon.
 func isNCName(s string) bool {
 	for i, r := range s {
-		ok := unicode.IsLetter(r) || r == '_' ||
-			i > 0 && (unicode.IsDigit(r) || r == '-' || r == '.' || r == '\u00B7' ||
-				unicode.In(r, unicode.Mn, unicode.Mc, unicode.Lm, unicode.Nl))
+		ok := i == 0 && xmlchar.IsNameStartChar(r) || i > 0 && xmlchar.IsNameChar(r)
 		if !ok || r == utf8.RuneError {
 			return false
 		}

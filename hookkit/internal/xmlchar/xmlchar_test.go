@@ -28,3 +28,19 @@ func TestIsChar(t *testing.T) {
 		assert.False(t, IsChar(r), "%U", r)
 	}
 }
+
+func TestNameChars(t *testing.T) {
+	for _, tc := range []struct {
+		r            rune
+		start, inner bool
+	}{
+		{'a', true, true}, {'Z', true, true}, {'_', true, true}, {'-', false, true}, {'.', false, true},
+		{'7', false, true}, {0xB7, false, true}, {':', false, false}, {' ', false, false}, {'<', false, false},
+		{0xC0, true, true}, {0xD7, false, false}, {0xF7, false, false}, {0x300, false, true},
+		{0x37E, false, false}, {0x203F, false, true}, {0x3000, false, false}, {0x4A50, true, true},
+		{0xD800, false, false}, {0xFFFE, false, false}, {0x10000, true, true}, {0xF0000, false, false},
+	} {
+		assert.Equal(t, tc.start, IsNameStartChar(tc.r), "start %U", tc.r)
+		assert.Equal(t, tc.inner, IsNameChar(tc.r), "inner %U", tc.r)
+	}
+}
