@@ -105,18 +105,18 @@ cp "$repo/hookkit/testdata/domain-30k.xml" "$T/dom/30k.xml"
 echo "== checking the hooks' answers" >&2
 prepare_hooks=("$T/qemu.d/hookkit" "$T/encxml" "$T/prepare-xmllint1.sh" "$T/prepare-xmllint3.sh" "$T/prepare.py")
 for size in 1k 5k 30k; do
-	want=$(HOOKBENCH_VERIFY=1 "$T/prepare.py" vm prepare begin - <"$T/dom/$size.xml")
+	want=$("$T/prepare.py" vm prepare begin verify <"$T/dom/$size.xml")
 	case "$want" in *"|alice") ;; *) die "python3 hook read '$want' from $size.xml" ;; esac
 	for h in "${prepare_hooks[@]}"; do
 		for op in prepare start started reconnect; do
-			got=$(HOOKBENCH_VERIFY=1 "$h" vm "$op" begin - <"$T/dom/$size.xml") || die "$h $op failed on $size.xml"
+			got=$("$h" vm "$op" begin verify <"$T/dom/$size.xml") || die "$h $op failed on $size.xml"
 			[ "$got" = "$want" ] || die "$h $op read '$got' from $size.xml, want '$want'"
 		done
 	done
 done
 storm_want=$(cd "$T/storm" && for f in vm-*.xml; do echo "${f%.xml}"; done)
 for h in "$T/qemu.d/hookkit" "$T/prepare-xmllint1.sh"; do
-	got=$(for f in "$T"/storm/vm-*.xml; do n=${f##*/}; HOOKBENCH_VERIFY=1 "$h" "${n%.xml}" reconnect begin - <"$f"; done | cut -d'|' -f1)
+	got=$(for f in "$T"/storm/vm-*.xml; do n=${f##*/}; "$h" "${n%.xml}" reconnect begin verify <"$f"; done | cut -d'|' -f1)
 	[ "$got" = "$storm_want" ] || die "$h did not read the 200 distinct storm domains"
 done
 

@@ -1,6 +1,8 @@
 // Command encxml is a hand-written Go hook without hookkit: it decodes the whole domain on stdin with
 // encoding/xml into a small struct holding the name, the UUID and the metadata value the other hooks of
-// the suite read. With HOOKBENCH_VERIFY set it prints "name|uuid|owner" to stdout.
+// the suite read. Called with "verify" as the extra argument (argv[4]) it prints "name|uuid|owner"
+// to stdout: an argument rather than an environment variable, because the first os.Getenv copies the
+// whole environment into a map, work the timed runs must not include.
 package main
 
 import (
@@ -35,7 +37,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "encxml: the domain lacks a name, a UUID or the bench metadata")
 		os.Exit(1)
 	}
-	if os.Getenv("HOOKBENCH_VERIFY") != "" {
+	if len(os.Args) > 4 && os.Args[4] == "verify" {
 		fmt.Printf("%s|%s|%s\n", d.Name, d.UUID, d.Metadata.Bench.Owner)
 	}
 }

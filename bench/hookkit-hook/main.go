@@ -1,7 +1,9 @@
 // Command hookkit-hook is the hookkit hook the benchmark suite measures: for qemu prepare, start, started
 // and reconnect it reads the domain's name, its UUID and one value of its <metadata>, the work the
-// bash+xmllint and python3 hooks of the suite do too. With HOOKBENCH_VERIFY set it prints
-// "name|uuid|owner" to stdout so that run.sh can check every hook read the same values.
+// bash+xmllint and python3 hooks of the suite do too. Called with "verify" as the extra argument (argv[4])
+// it prints "name|uuid|owner" to stdout so that run.sh can check every hook read the same values: an
+// argument rather than an environment variable, because the first os.Getenv copies the whole environment
+// into a map, work that is the benchmark's, not the hook's.
 package main
 
 import (
@@ -19,7 +21,6 @@ type benchConfig struct {
 }
 
 func main() {
-	verify := os.Getenv("HOOKBENCH_VERIFY") != ""
 	read := func(d *hookkit.Domain) error {
 		var cfg benchConfig
 		if _, err := d.Metadata(benchNS, &cfg); err != nil {
@@ -28,7 +29,7 @@ func main() {
 		if d.Name() == "" || d.UUID() == "" || cfg.Owner == "" {
 			return errors.New("the domain lacks a name, a UUID or the bench metadata")
 		}
-		if verify {
+		if d.Extra == "verify" {
 			os.Stdout.WriteString(d.Name() + "|" + d.UUID() + "|" + cfg.Owner + "\n")
 		}
 		return nil

@@ -1,6 +1,6 @@
 #!/bin/bash
 # A bash hook that reads the domain's name, UUID and one metadata value with a single xmllint --xpath call
-# on stdin: the cheapest way to write the benchmark hook in bash. With HOOKBENCH_VERIFY set it prints
+# on stdin: the cheapest way to write the benchmark hook in bash. Called with "verify" as the extra argument ($4) it prints
 # "name|uuid|owner".
 case "$2" in
 prepare | start | started | reconnect) ;;
@@ -12,6 +12,6 @@ if [ -z "$name" ] || [ -z "$uuid" ] || [ -z "$owner" ]; then
 	echo "$0: the domain lacks a name, a UUID or the bench metadata" >&2
 	exit 1
 fi
-if [ -n "$HOOKBENCH_VERIFY" ]; then
+if [ "$4" = verify ]; then
 	echo "$name|$uuid|$owner"
 fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # A bash hook as most are written: stdin saved in a variable, then one xmllint --xpath call per value
-# (name, UUID, one metadata value). With HOOKBENCH_VERIFY set it prints "name|uuid|owner".
+# (name, UUID, one metadata value). Called with "verify" as the extra argument ($4) it prints "name|uuid|owner".
 case "$2" in
 prepare | start | started | reconnect) ;;
 *) exit 0 ;;
@@ -13,6 +13,6 @@ if [ -z "$name" ] || [ -z "$uuid" ] || [ -z "$owner" ]; then
 	echo "$0: the domain lacks a name, a UUID or the bench metadata" >&2
 	exit 1
 fi
-if [ -n "$HOOKBENCH_VERIFY" ]; then
+if [ "$4" = verify ]; then
 	echo "$name|$uuid|$owner"
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A python3 hook that reads the domain's name, UUID and one metadata value with ElementTree.
 
-With HOOKBENCH_VERIFY set it prints "name|uuid|owner".
+Called with "verify" as the extra argument (argv[4]) it prints "name|uuid|owner".
 """
 import os
 import sys
@@ -17,5 +17,5 @@ owner = bench.get("owner") if bench is not None else None
 if not name or not uuid or not owner:
     sys.stderr.write(sys.argv[0] + ": the domain lacks a name, a UUID or the bench metadata\n")
     sys.exit(1)
-if os.environ.get("HOOKBENCH_VERIFY"):
+if sys.argv[4:5] == ["verify"]:
     print(name + "|" + uuid + "|" + owner)
