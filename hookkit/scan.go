@@ -335,6 +335,25 @@ func (s *scanner) nameAt(i int) ([]byte, int) {
 	return s.in[i:j], j - i
 }
 
+// isQName reports whether name, an XML name as nameAt reads it, is also a qualified name of Namespaces in
+// XML: no colon, or one colon between a non-empty prefix and a local part that starts like a name. ("::" or
+// "a:1" are names of XML 1.0 but not qualified names; libvirt never writes them and encoding/xml refuses them.)
+func isQName(name []byte) bool {
+	i := bytes.IndexByte(name, ':')
+	if i < 0 {
+		return true
+	}
+	local := name[i+1:]
+	if i == 0 || len(local) == 0 || bytes.IndexByte(local, ':') >= 0 {
+		return false
+	}
+	if c := local[0]; c < utf8.RuneSelf {
+		return isNameByte(c, true)
+	}
+	r, _ := utf8.DecodeRune(local)
+	return xmlchar.IsNameStartChar(r)
+}
+
 // sameQName reports whether name, as written in an end tag, is the qualified name of f.
 func sameQName(f frame, name []byte) bool {
 	if len(f.prefix) == 0 {
@@ -367,6 +386,9 @@ func (s *scanner) startElement() error {
 	if n == 0 {
 		return s.fail(start+1, "expected element name after <")
 	}
+	if !isQName(name) {
+		return s.fail(start+1, "element name %q is not a name of the form local or prefix:local", name)
+	}
 	s.pos += n
 	attrs := s.attrs[:0]
 	selfClosing := false
@@ -393,6 +415,9 @@ func (s *scanner) startElement() error {
 		an, n := s.nameAt(s.pos)
 		if n == 0 {
 			return s.fail(s.pos, "expected attribute name in element <%s>", name)
+		}
+		if !isQName(an) {
+			return s.fail(s.pos, "attribute name %q in element <%s> is not a name of the form local or prefix:local", an, name)
 		}
 		s.pos += n
 		s.skipSpace()

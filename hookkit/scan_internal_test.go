@@ -39,3 +39,33 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// TestScanNames covers the name rules: XML 1.0 fifth edition characters (as libxml2, and so libvirt) and
+// qualified names of Namespaces in XML (as encoding/xml, which Config and Metadata use).
+func TestScanNames(t *testing.T) {
+	for _, tc := range []struct {
+		doc string
+		ok  bool
+	}{
+		{`<domain><name>a</name></domain>`, true},
+		{`<domain><metadata><app:cfg xmlns:app="u" app:x="1"/></metadata></domain>`, true},
+		{`<domain><a-b.c_d/></domain>`, true},
+		{`<domain><䩐/></domain>`, true},     // CJK Extension A: fifth edition only
+		{`<domain><é́/></domain>`, true},     // a combining mark after the first character
+		{`<domain><́a/></domain>`, false},    // a combining mark cannot start a name
+		{`<domain><1a/></domain>`, false},   // nor a digit
+		{`<domain><t ::=""/></domain>`, false},
+		{`<domain><t a:=""/></domain>`, false},
+		{`<domain><t :a=""/></domain>`, false},
+		{`<domain><a:b:c/></domain>`, false},
+		{`<domain><a:1/></domain>`, false},
+		{`<domain><:a/></domain>`, false},
+	} {
+		_, err := scanDocument([]byte(tc.doc), "domain")
+		if tc.ok {
+			assert.NoError(t, err, tc.doc)
+		} else {
+			assert.Error(t, err, tc.doc)
+		}
+	}
+}
