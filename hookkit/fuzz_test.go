@@ -110,4 +110,3 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
-

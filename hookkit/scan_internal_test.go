@@ -50,10 +50,10 @@ func TestScanNames(t *testing.T) {
 		{`<domain><name>a</name></domain>`, true},
 		{`<domain><metadata><app:cfg xmlns:app="u" app:x="1"/></metadata></domain>`, true},
 		{`<domain><a-b.c_d/></domain>`, true},
-		{`<domain><䩐/></domain>`, true},     // CJK Extension A: fifth edition only
-		{`<domain><é́/></domain>`, true},     // a combining mark after the first character
-		{`<domain><́a/></domain>`, false},    // a combining mark cannot start a name
-		{`<domain><1a/></domain>`, false},   // nor a digit
+		{`<domain><䩐/></domain>`, true},   // CJK Extension A: fifth edition only
+		{`<domain><é́/></domain>`, true},  // a combining mark after the first character
+		{`<domain><́a/></domain>`, false}, // a combining mark cannot start a name
+		{`<domain><1a/></domain>`, false}, // nor a digit
 		{`<domain><t ::=""/></domain>`, false},
 		{`<domain><t a:=""/></domain>`, false},
 		{`<domain><t :a=""/></domain>`, false},
