@@ -5,9 +5,10 @@
 #   bench/run.sh            full run (200 runs per command), writes bench/results.md
 #   bench/run.sh --quick    few runs, to check the script; writes the results into the temp dir only
 #
-# Environment: RUNS (default 200), WARMUP (20), STORM_RUNS (40), OUT (bench/results.md), ROUNDS (1: each
-# table is one hyperfine run; N splits the runs into N hyperfine runs of the table one after another, whose
-# times are merged, so that a burst of load on a shared machine hits every row alike),
+# Environment: RUNS (default 200), WARMUP (20), STORM_RUNS (40), OUT (bench/results.md), ROUNDS (default 4,
+# 1 with --quick: N splits the runs into N hyperfine runs of the table one after another, whose times are
+# merged, so that a burst of load or a slow drift of the machine hits every row alike; 1: each table is one
+# hyperfine run),
 # MAXLOAD (e.g. 1.2 on 2 CPUs, the benchmark itself counts for about 1: before each hyperfine run, wait until
 # the 1-minute load average is below it and the CPUs were 70% idle for 3 s, at most MAXWAIT seconds in all,
 # default 1800), KEEP=1 (keep the temp dir).
@@ -31,7 +32,7 @@ if ((quick)); then
 else
 	RUNS=${RUNS:-200} WARMUP=${WARMUP:-20} STORM_RUNS=${STORM_RUNS:-40}
 fi
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-$( ((quick)) && echo 1 || echo 4)}
 STORM_WARMUP=$((STORM_RUNS >= 10 ? 3 : 1))
 ((ROUNDS >= 1 && RUNS / ROUNDS >= 2 && STORM_RUNS / ROUNDS >= 2)) || die "ROUNDS=$ROUNDS leaves fewer than 2 runs per round"
 
