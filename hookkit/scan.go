@@ -271,6 +271,9 @@ func (s *scanner) chardata(from, to int) error {
 		}
 		return nil
 	}
+	if i := bytes.Index(t, []byte("]]>")); i >= 0 {
+		return s.fail(from+i, "the sequence ]]> is not allowed in character data")
+	}
 	if bytes.IndexByte(t, '&') >= 0 {
 		u, err := s.unescape(t, from)
 		if err != nil {
