@@ -26,18 +26,23 @@ shown as libvirt reports it ("Hook script execution failed: ..."), with the effe
 filter ops (migrate, restore) the output XML is checked and diffed against the input.
 
 --sequence replays every call libvirt makes for an action, stopping where libvirt stops:
-  start      prepare, start, started; on a failure stopped and release(failed) where libvirt runs them
-  destroy    stopped, release(destroyed)
-             (--net-ports: network port-created after prepare for each <interface type='network'>,
-             port-deleted between stopped and release, as libvirt does)
-  restore    restore (filter), then prepare, start, started with the filtered XML
-  migrate    migrate (filter) on the destination, then prepare, start, started
-  net-start  network start, started
-  port       network port-created, port-deleted
+` + sequenceHelp() + `
+
+--net-ports (domain actions): network port-created after prepare for each <interface type='network'>,
+port-deleted between stopped and release, as libvirt does.
 
 Exit status: 0 when every call succeeded, 1 when a call failed (or could not run), 2 on a usage error.`,
 		run: runRun,
 	})
+}
+
+// sequenceHelp lists the replayable actions from simulate.Sequences, one line each, with their drivers.
+func sequenceHelp() string {
+	var b strings.Builder
+	for _, seq := range simulate.Sequences {
+		fmt.Fprintf(&b, "  %-12s %s\n  %-12s drivers: %s\n", seq.Name, seq.Summary, "", event.Join(seq.Drivers, ", "))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // parseWithTail parses args, then also the flags written after "--" (the synopsis puts --xml after the

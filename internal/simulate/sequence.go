@@ -26,11 +26,19 @@ var Sequences = []Sequence{
 		play:    func(p *player) string { return p.start() }},
 	{Name: "destroy", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
 		Summary: "stopped, release(destroyed); failures are ignored",
-		play: func(p *player) string {
-			p.created = len(p.ports)
-			p.stop("destroyed")
-			return "destroyed"
-		}},
+		play:    func(p *player) string { return p.stopAll("destroyed") }},
+	{Name: "shutdown", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
+		Summary: "stopped, release(shutdown): the guest shut down; failures are ignored",
+		play:    func(p *player) string { return p.stopAll("shutdown") }},
+	{Name: "save", Drivers: []event.Driver{event.QEMU},
+		Summary: "stopped, release(saved): virsh save or managedsave; failures are ignored",
+		play:    func(p *player) string { return p.stopAll("saved") }},
+	{Name: "migrate-out", Drivers: []event.Driver{event.QEMU},
+		Summary: "on the source of a migration: stopped, release(migrated); failures are ignored",
+		play:    func(p *player) string { return p.stopAll("migrated") }},
+	{Name: "reconnect", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl},
+		Summary: "reconnect, when libvirtd restarts with the VM running; a failure KILLS the VM: stopped, release",
+		play:    func(p *player) string { return p.reconnect() }},
 	{Name: "restore", Drivers: []event.Driver{event.QEMU},
 		Summary: "restore (filter), then prepare, start, started with the filtered XML",
 		play:    func(p *player) string { return p.filterThenStart("restore") }},
@@ -240,6 +248,32 @@ func (p *player) start() string {
 		return "start aborted at " + op
 	}
 	return "started"
+}
+
+// stopAll stops a running domain whose ports were all allocated, for the given shutoff reason.
+func (p *player) stopAll(reason string) string {
+	p.created = len(p.ports)
+	p.stop(reason)
+	return reason
+}
+
+// reconnect is libvirtd's restart with the domain running. A failed reconnect hook makes libvirt stop the
+// domain (libvirt-hooks.md §1): qemu with reason daemon (its monitor is connected by then), lxc with reason
+// failed, libxl through libxlDomainCleanup (its release gets "-").
+func (p *player) reconnect() string {
+	p.created = len(p.ports)
+	if p.call(p.driver, "reconnect", "") {
+		return "reconnected"
+	}
+	if p.err != nil {
+		return "reconnect could not run"
+	}
+	reason := "failed"
+	if p.driver == event.QEMU {
+		reason = "daemon"
+	}
+	p.stop(reason)
+	return "reconnect failed: libvirt killed the running VM"
 }
 
 func (p *player) filterThenStart(op string) string {

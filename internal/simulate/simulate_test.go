@@ -202,6 +202,20 @@ func TestSequences(t *testing.T) {
 			[]string{"bhyve prepare -", "bhyve start -"}, "start aborted at start", true},
 		{"destroy continues after failures", "destroy", "", "exit 1\n",
 			[]string{"qemu stopped -", "qemu release destroyed"}, "destroyed", true},
+		{"shutdown", "shutdown", "", "exit 0\n",
+			[]string{"qemu stopped -", "qemu release shutdown"}, "shutdown", false},
+		{"save", "save", "", "exit 0\n",
+			[]string{"qemu stopped -", "qemu release saved"}, "saved", false},
+		{"migrate-out continues after failures", "migrate-out", "", "exit 1\n",
+			[]string{"qemu stopped -", "qemu release migrated"}, "migrated", true},
+		{"reconnect", "reconnect", "", "exit 0\n",
+			[]string{"qemu reconnect -"}, "reconnected", false},
+		{"reconnect fails: qemu kills the VM", "reconnect", "", `[ "$2" = reconnect ] && exit 1; exit 0` + "\n",
+			[]string{"qemu reconnect -", "qemu stopped -", "qemu release daemon"}, "reconnect failed: libvirt killed the running VM", true},
+		{"reconnect fails on lxc", "reconnect", event.LXC, `[ "$2" = reconnect ] && exit 1; exit 0` + "\n",
+			[]string{"lxc reconnect -", "lxc stopped -", "lxc release failed"}, "reconnect failed: libvirt killed the running VM", true},
+		{"reconnect fails on libxl", "reconnect", event.Libxl, `[ "$2" = reconnect ] && exit 1; exit 0` + "\n",
+			[]string{"libxl reconnect -", "libxl stopped -", "libxl release -"}, "reconnect failed: libvirt killed the running VM", true},
 		{"restore fails", "restore", "", "exit 1\n",
 			[]string{"qemu restore -"}, "restore aborted", true},
 		{"migrate", "migrate", "", "exit 0\n",
@@ -241,6 +255,8 @@ func TestSequenceWrongDriver(t *testing.T) {
 	r := hook(t, "exit 0\n", Options{})
 	_, err := r.PlaySequence(context.Background(), LookupSequence("restore"), SequenceOptions{Driver: event.LXC})
 	require.ErrorContains(t, err, "libvirt has no restore sequence for driver lxc (only qemu)")
+	_, err = r.PlaySequence(context.Background(), LookupSequence("reconnect"), SequenceOptions{Driver: event.Bhyve})
+	require.ErrorContains(t, err, "libvirt has no reconnect sequence for driver bhyve (only qemu, lxc, libxl)")
 }
 
 func TestSampleForEveryCall(t *testing.T) {
