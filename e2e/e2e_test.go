@@ -369,10 +369,12 @@ func testDaemon(t *testing.T, h *harness) {
 		assertDaemon(recs[0], "reload", "begin", "SIGHUP", "OnDaemonReload")
 	}
 
-	const name = "e2e-reconnect"
+	const name, failing = "e2e-reconnect", "e2e-reconnect-fail"
 	h.define(t, qemuDriver, name, qemuXML(name, "daemon", "survives a restart", ""))
+	h.define(t, qemuDriver, failing, qemuXML(failing, "daemon", "its reconnect hook fails", ""))
 	uuid := strings.TrimSpace(h.mustVirsh(t, qemuDriver, "domuuid", name))
 	h.mustVirsh(t, qemuDriver, "start", name)
+	h.mustVirsh(t, qemuDriver, "start", failing)
 	m = h.mark(t)
 	h.restart(t)
 	got := h.waitFor(t, m, "reconnect", func(r []Record) bool { return hasCall(r, name, "reconnect") })
@@ -385,6 +387,12 @@ func testDaemon(t *testing.T, h *harness) {
 	dom := of(got, "qemu", name)
 	assert.Equal(t, []string{"reconnect begin"}, calls(dom))
 	assertDomainRecords(t, h, dom, "qemu", name, uuid, "daemon")
+
+	// A failing reconnect hook makes libvirt kill the running VM: stopped and release follow at once
+	// (what hookkit run --sequence reconnect replays).
+	failed := of(h.waitFor(t, m, "release", func(r []Record) bool { return hasCall(r, failing, "release") }), "qemu", failing)
+	assert.Equal(t, []string{"reconnect begin", "stopped end", "release end"}, calls(failed))
+	assert.Equal(t, "shut off", h.state(t, qemuDriver, failing), "libvirt killed the VM whose reconnect hook failed")
 
 	m = h.mark(t)
 	h.mustVirsh(t, qemuDriver, "destroy", name)

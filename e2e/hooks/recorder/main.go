@@ -86,6 +86,9 @@ func newRouter(records string, logger *slog.Logger) *hookkit.Router {
 	r.Match(hookkit.Name("e2e-panic")).OnDomainPrepare(func(dom *hookkit.Domain) error {
 		panic("deliberate panic while preparing " + dom.Name())
 	})
+	r.Match(hookkit.Name("e2e-reconnect-fail")).OnDomainReconnect(func(dom *hookkit.Domain) error {
+		return fmt.Errorf("e2e refuses to reconnect %s: state lost", dom.Name())
+	})
 	r.Match(hookkit.Name("e2e-restore")).OnDomainRestore(xmldoc.Filter(func(_ *hookkit.Domain, doc *xmldoc.Document) error {
 		return doc.SetDescription(e2e.RestoredDescription)
 	}))
