@@ -265,9 +265,6 @@ func (p *player) reconnect() string {
 	if p.call(p.driver, "reconnect", "") {
 		return "reconnected"
 	}
-	if p.err != nil {
-		return "reconnect could not run"
-	}
 	reason := "failed"
 	if p.driver == event.QEMU {
 		reason = "daemon"
