@@ -40,7 +40,7 @@ Exit status: 0 when every call succeeded, 1 when a call failed (or could not run
 func sequenceHelp() string {
 	var b strings.Builder
 	for _, seq := range simulate.Sequences {
-		fmt.Fprintf(&b, "  %-12s %s\n  %-12s drivers: %s\n", seq.Name, seq.Summary, "", event.Join(seq.Drivers, ", "))
+		fmt.Fprintf(&b, "  %-12s %s (%s)\n  %-12s %s\n", seq.Name, seq.Calls, event.Join(seq.Drivers, ", "), "", seq.OnFailure)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
@@ -223,7 +223,7 @@ func runSequence(e *env, opts simulate.Options, seq *simulate.Sequence, so simul
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "sequence %s (%s): %s\n", seq.Name, res.Driver, seq.Summary)
+	fmt.Fprintf(e.stdout, "sequence %s (%s): %s\n", seq.Name, res.Driver, seq.Summary())
 	failed := 0
 	for i, step := range res.Steps {
 		fmt.Fprintf(e.stdout, "\n[%d] %s %s\n", i+1, step.Call.Driver, step.Call.Op)

@@ -9,48 +9,64 @@ import (
 	"github.com/hookkit-dev/hookkit/hookkit/event"
 )
 
-// Sequence is a lifecycle action whose hook calls can be replayed.
+// Sequence is a lifecycle action whose hook calls can be replayed. Its fields are the single source of the
+// CLI's --sequence help and of the table in docs/cli.md (go generate ./internal/simulate).
 type Sequence struct {
 	Name string
 	// Drivers are the drivers for which libvirt makes this sequence; the first is the default.
 	Drivers []event.Driver
-	// Summary says which calls libvirt makes.
-	Summary string
-	play    func(p *player) string
+	// Calls says which calls libvirt makes, in order, and when.
+	Calls string
+	// OnFailure says what a failing call does to the action.
+	OnFailure string
+	play      func(p *player) string
 }
+
+// Summary is Calls and OnFailure in one line, for the run report.
+func (s *Sequence) Summary() string { return s.Calls + "; " + s.OnFailure }
 
 // Sequences lists the replayable actions (libvirt-hooks.md, "Which lifecycle paths produce which hooks").
 var Sequences = []Sequence{
 	{Name: "start", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
-		Summary: "prepare, start, started; on a failure stopped and release(failed) where libvirt runs them",
-		play:    func(p *player) string { return p.start() }},
+		Calls:     "prepare, start, started",
+		OnFailure: "a failure aborts the start; qemu and lxc then run stopped and release(failed), libxl does so except after prepare, bhyve never",
+		play:      func(p *player) string { return p.start() }},
 	{Name: "destroy", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
-		Summary: "stopped, release(destroyed); failures are ignored",
-		play:    func(p *player) string { return p.stopAll("destroyed") }},
+		Calls:     "stopped, release(destroyed)",
+		OnFailure: "failures are ignored",
+		play:      func(p *player) string { return p.stopAll("destroyed") }},
 	{Name: "shutdown", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl, event.Bhyve},
-		Summary: "stopped, release(shutdown): the guest shut down; failures are ignored",
-		play:    func(p *player) string { return p.stopAll("shutdown") }},
+		Calls:     "stopped, release(shutdown): the guest shut down",
+		OnFailure: "failures are ignored",
+		play:      func(p *player) string { return p.stopAll("shutdown") }},
 	{Name: "save", Drivers: []event.Driver{event.QEMU},
-		Summary: "stopped, release(saved): virsh save or managedsave; failures are ignored",
-		play:    func(p *player) string { return p.stopAll("saved") }},
+		Calls:     "stopped, release(saved): virsh save or managedsave",
+		OnFailure: "failures are ignored",
+		play:      func(p *player) string { return p.stopAll("saved") }},
 	{Name: "migrate-out", Drivers: []event.Driver{event.QEMU},
-		Summary: "on the source of a migration: stopped, release(migrated); failures are ignored",
-		play:    func(p *player) string { return p.stopAll("migrated") }},
+		Calls:     "stopped, release(migrated) on the source of a migration",
+		OnFailure: "failures are ignored",
+		play:      func(p *player) string { return p.stopAll("migrated") }},
 	{Name: "reconnect", Drivers: []event.Driver{event.QEMU, event.LXC, event.Libxl},
-		Summary: "reconnect, when libvirtd restarts with the VM running; a failure KILLS the VM: stopped, release",
-		play:    func(p *player) string { return p.reconnect() }},
+		Calls:     "reconnect, when libvirtd restarts with the VM running",
+		OnFailure: "a failure KILLS the VM: stopped, then release(daemon) for qemu, release(failed) for lxc, release(-) for libxl",
+		play:      func(p *player) string { return p.reconnect() }},
 	{Name: "restore", Drivers: []event.Driver{event.QEMU},
-		Summary: "restore (filter), then prepare, start, started with the filtered XML",
-		play:    func(p *player) string { return p.filterThenStart("restore") }},
+		Calls:     "restore (filter), then prepare, start, started with the filtered XML",
+		OnFailure: "a restore failure aborts the restore; then as start",
+		play:      func(p *player) string { return p.filterThenStart("restore") }},
 	{Name: "migrate", Drivers: []event.Driver{event.QEMU, event.Libxl},
-		Summary: "on the destination: migrate (filter), then prepare, start, started with the filtered XML",
-		play:    func(p *player) string { return p.filterThenStart("migrate") }},
+		Calls:     "on the destination: migrate (filter), then prepare, start, started with the filtered XML",
+		OnFailure: "a migrate failure aborts the migration; then as start",
+		play:      func(p *player) string { return p.filterThenStart("migrate") }},
 	{Name: "net-start", Drivers: []event.Driver{event.Network},
-		Summary: "network start, started",
-		play:    func(p *player) string { return p.netStart() }},
+		Calls:     "network start, started",
+		OnFailure: "a start failure aborts; a started failure shuts the network down with no stopped hook",
+		play:      func(p *player) string { return p.netStart() }},
 	{Name: "port", Drivers: []event.Driver{event.Network},
-		Summary: "port-created when an interface is plugged, port-deleted when it goes away",
-		play:    func(p *player) string { return p.port() }},
+		Calls:     "port-created when an interface is plugged, port-deleted when it goes away",
+		OnFailure: "a port-created failure fails the port allocation; port-deleted failures are ignored",
+		play:      func(p *player) string { return p.port() }},
 }
 
 // LookupSequence returns the sequence called name, or nil.

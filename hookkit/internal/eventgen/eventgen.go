@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hookkit-dev/hookkit/hookkit/event"
+	"github.com/hookkit-dev/hookkit/internal/markers"
 )
 
 // Output paths, relative to the module root.
@@ -166,11 +167,5 @@ func Markdown() []byte {
 // SpliceReadme replaces the text between the README markers with the event table. It returns the input
 // unchanged and false when the markers are missing.
 func SpliceReadme(readme []byte) ([]byte, bool) {
-	s := string(readme)
-	i := strings.Index(s, BeginMarker)
-	j := strings.Index(s, EndMarker)
-	if i < 0 || j < i {
-		return readme, false
-	}
-	return []byte(s[:i+len(BeginMarker)] + "\n" + EventRows() + s[j:]), true
+	return markers.Replace(readme, BeginMarker, EndMarker, EventRows())
 }
