@@ -75,6 +75,7 @@ type XMLError struct {
 	Msg string
 }
 
+// Error says what is wrong with stdin, with the line and byte offset of the problem when it has one.
 func (e *XMLError) Error() string {
 	if e.Offset < 0 {
 		return "bad XML on stdin: " + e.Msg

@@ -88,6 +88,7 @@ type EditedError struct {
 	Foreign bool
 }
 
+// Error says which file was edited (or not written by hookkit) and that --force overwrites it.
 func (e *EditedError) Error() string {
 	if e.Foreign {
 		return fmt.Sprintf("%s exists and was not written by hookkit: refusing to overwrite it (use --force)", e.Path)
