@@ -4,7 +4,12 @@
 // Install it as /etc/libvirt/hooks/qemu or qemu.d/vfio. Its settings come from the optional JSON file
 // configFile (set at build time with -ldflags "-X main.configFile=PATH"):
 //
-//	{"sysRoot": "/sys", "includeManaged": false, "stateDir": "/run/hookkit", "lockDir": "/run/lock/hookkit"}
+//	{"sysRoot": "/sys", "includeManaged": false, "stateDir": "/run/hookkit", "lockDir": "/run/lock/hookkit",
+//	 "handOverConsole": false, "stopUnits": ["display-manager.service"]}
+//
+// handOverConsole is for single-GPU passthrough: when the boot GPU is passed through, the framebuffer
+// console and the boot framebuffer are unbound from it (and stopUnits stopped) first, and given back after
+// release.
 package main
 
 import (
@@ -23,6 +28,9 @@ type settings struct {
 	IncludeManaged bool   `json:"includeManaged"`
 	StateDir       string `json:"stateDir"`
 	LockDir        string `json:"lockDir"`
+	// HandOverConsole and StopUnits configure vfio.ConsoleOptions.
+	HandOverConsole bool     `json:"handOverConsole"`
+	StopUnits       []string `json:"stopUnits"`
 }
 
 func main() {
@@ -36,6 +44,7 @@ func main() {
 		IncludeManaged: s.IncludeManaged,
 		State:          state.Open(state.Options{Dir: s.StateDir}),
 		LockDir:        s.LockDir,
+		Console:        vfio.ConsoleOptions{HandOver: s.HandOverConsole, StopUnits: s.StopUnits},
 	}).Register(r)
 	r.Main()
 }

@@ -60,4 +60,10 @@ func TestBinary(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "\n", string(override), "the override is cleared by the rollback")
 	assert.NoDirExists(t, filepath.Join(dir, "state", "c1f222e6-4bae-4717-be4a-f8eaa33cd9ff"))
+
+	// The console settings reach the binder: a unit name systemctl would take for an option is refused.
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"sysRoot": "`+sys+`", "stateDir": "`+filepath.Join(dir, "state")+`", "lockDir": "`+filepath.Join(dir, "lock")+`", "handOverConsole": true, "stopUnits": ["--now"]}`), 0o600))
+	res = hookkittest.Exec(t, bin, prepare)
+	require.Equal(t, 1, res.Code)
+	assert.Equal(t, "vfio: qemu gaming prepare begin: vfio: stopUnits: \"--now\" is not a systemd unit name\n", res.Stderr)
 }

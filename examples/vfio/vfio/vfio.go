@@ -16,6 +16,11 @@
 // driver_override, unbinds from vfio-pci and reprobes, so the kernel binds the device's own driver again.
 // Devices already on vfio-pci (bound at boot with vfio-pci.ids=...) are left alone both ways.
 //
+// For single-GPU passthrough, Options.Console hands the host console over when the boot GPU is taken:
+// it stops the configured systemd units (the display manager), unbinds the framebuffer consoles from the
+// virtual terminals and the boot framebuffer from its driver, records that, and gives it all back after
+// release.
+//
 // Every path goes through a SysFS rooted at Options.SysRoot, so tests point it at a temporary tree.
 package vfio
 
@@ -57,6 +62,8 @@ type Options struct {
 	LockTimeout time.Duration
 	// IncludeManaged also handles managed='yes' devices, which libvirt normally detaches itself.
 	IncludeManaged bool
+	// Console hands the host console over when the boot GPU is passed through (single-GPU passthrough).
+	Console ConsoleOptions
 }
 
 // Binder moves a domain's PCI devices to vfio-pci and back.
@@ -114,6 +121,11 @@ func (b *Binder) Detach(ctx context.Context, dom *hookkit.Domain) error {
 	if err != nil {
 		return fmt.Errorf("vfio: %w", err)
 	}
+	if b.opts.Console.HandOver {
+		if err := checkUnits(b.opts.Console.StopUnits); err != nil {
+			return fmt.Errorf("vfio: %w", err)
+		}
+	}
 	return b.locked(ctx, func() error {
 		if _, err := b.fs.Stat(path.Join("bus/pci/drivers", VFIODriver)); err != nil {
 			return fmt.Errorf("vfio: the %s driver is not loaded (load it at boot: echo vfio-pci > /etc/modules-load.d/vfio-pci.conf): %w", VFIODriver, err)
@@ -136,21 +148,49 @@ func (b *Binder) Detach(ctx context.Context, dom *hookkit.Domain) error {
 		if len(todo) == 0 {
 			return nil
 		}
-		// Record first: if the hook dies half way, release still gives the devices back.
+		var console ConsoleRecord
+		if b.opts.Console.HandOver && b.takesBootGPU(todo) {
+			if console, err = b.consolePlan(ctx); err != nil {
+				return fmt.Errorf("vfio: %w", err)
+			}
+		}
+		// Record first: if the hook dies half way, release still gives the devices and the console back.
 		if err := b.opts.State.Save(uuid, StateKey, todo); err != nil {
 			return fmt.Errorf("vfio: %w", err)
 		}
+		// rollback gives back the devices up to todo[moved] (it may be half moved) and the console, and
+		// forgets them.
+		rollback := func(cause error, moved int) error {
+			for j := moved; j >= 0; j-- {
+				if rerr := b.giveBack(todo[j]); rerr != nil {
+					dom.Logger().Error("vfio: rollback failed", "device", todo[j].Addr.String(), "error", rerr.Error())
+				}
+			}
+			if !console.empty() {
+				if rerr := b.restoreConsole(ctx, console); rerr != nil {
+					dom.Logger().Error("vfio: console rollback failed", "error", rerr.Error())
+				}
+			}
+			for _, key := range []string{StateKey, ConsoleStateKey} {
+				if derr := b.opts.State.Delete(uuid, key); derr != nil {
+					dom.Logger().Error("vfio: forget what was rolled back", "key", key, "error", derr.Error())
+				}
+			}
+			return fmt.Errorf("vfio: %w", cause)
+		}
+		if !console.empty() {
+			if err := b.opts.State.Save(uuid, ConsoleStateKey, console); err != nil {
+				return rollback(err, -1)
+			}
+			if err := b.releaseConsole(ctx, console); err != nil {
+				return rollback(err, -1)
+			}
+			dom.Logger().Info("vfio: host console handed over", "units", strings.Join(console.Units, ","),
+				"vtconsoles", strings.Join(console.VTConsoles, ","), "framebuffers", len(console.Framebuffers))
+		}
 		for i, d := range todo {
 			if err := b.bind(d); err != nil {
-				for j := i; j >= 0; j-- { // give back this one too: it may be half moved
-					if rerr := b.giveBack(todo[j]); rerr != nil {
-						dom.Logger().Error("vfio: rollback failed", "device", todo[j].Addr.String(), "error", rerr.Error())
-					}
-				}
-				if derr := b.opts.State.Delete(uuid, StateKey); derr != nil {
-					dom.Logger().Error("vfio: forget the rolled back devices", "error", derr.Error())
-				}
-				return fmt.Errorf("vfio: %w", err)
+				return rollback(err, i)
 			}
 			dom.Logger().Info("vfio: device bound to vfio-pci", "device", d.Addr.String(), "was", d.Driver)
 		}
@@ -159,8 +199,8 @@ func (b *Binder) Detach(ctx context.Context, dom *hookkit.Domain) error {
 }
 
 // Reattach gives back the devices Detach took over for the domain, as recorded, whatever the domain's
-// XML says now. It tries every device and reports every failure; the record is dropped either way, since
-// release is the last call of the domain's life.
+// XML says now, then the host console if Detach handed it over. It tries every step and reports every
+// failure; the records are dropped either way, since release is the last call of the domain's life.
 func (b *Binder) Reattach(ctx context.Context, dom *hookkit.Domain) error {
 	uuid, err := state.NormalizeUUID(dom.UUID())
 	if err != nil {
@@ -168,9 +208,16 @@ func (b *Binder) Reattach(ctx context.Context, dom *hookkit.Domain) error {
 	}
 	return b.locked(ctx, func() error {
 		var devs []Device
-		found, err := b.opts.State.Load(uuid, StateKey, &devs)
-		if err != nil || !found {
-			return err
+		if _, err := b.opts.State.Load(uuid, StateKey, &devs); err != nil {
+			return fmt.Errorf("vfio: %w", err)
+		}
+		var console ConsoleRecord
+		consoleFound, err := b.opts.State.Load(uuid, ConsoleStateKey, &console)
+		if err != nil {
+			return fmt.Errorf("vfio: %w", err)
+		}
+		if len(devs) == 0 && !consoleFound {
+			return nil
 		}
 		var errs []error
 		for i := len(devs) - 1; i >= 0; i-- {
@@ -182,6 +229,17 @@ func (b *Binder) Reattach(ctx context.Context, dom *hookkit.Domain) error {
 		}
 		if err := b.opts.State.Delete(uuid, StateKey); err != nil {
 			errs = append(errs, err)
+		}
+		if consoleFound {
+			// After the devices: the boot GPU must be back with its driver before the console binds to it.
+			if err := b.restoreConsole(ctx, console); err != nil {
+				errs = append(errs, err)
+			} else {
+				dom.Logger().Info("vfio: host console given back")
+			}
+			if err := b.opts.State.Delete(uuid, ConsoleStateKey); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		if len(errs) > 0 {
 			return fmt.Errorf("vfio: %w", errors.Join(errs...))
@@ -248,16 +306,22 @@ func (b *Binder) driver(a Addr) (string, error) {
 	if _, err := b.fs.Stat(dev); err != nil {
 		return "", fmt.Errorf("PCI device %s: not found in sysfs: %w", a, err)
 	}
+	return b.linkedDriver(dev, "PCI device "+a.String())
+}
+
+// linkedDriver returns the name of the driver the sysfs device dev is bound to (its "driver" link), or ""
+// when it has none; what names the device in errors.
+func (b *Binder) linkedDriver(dev, what string) (string, error) {
 	target, err := b.fs.Readlink(path.Join(dev, "driver"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("PCI device %s: %w", a, err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	name := path.Base(target)
 	if !driverRE.MatchString(name) {
-		return "", fmt.Errorf("PCI device %s: unexpected driver link %q", a, target)
+		return "", fmt.Errorf("%s: unexpected driver link %q", what, target)
 	}
 	return name, nil
 }

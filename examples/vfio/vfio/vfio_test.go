@@ -110,13 +110,21 @@ func newKernel(t *testing.T, devices map[string]string, drivers ...string) *kern
 	return k
 }
 
-func (k *kernel) link(t testing.TB, dev, drv string) {
-	err := os.Symlink(filepath.Join(string(k.Dir), "bus/pci/drivers", drv), filepath.Join(string(k.Dir), "bus/pci/devices", dev, "driver"))
+// link binds the PCI device dev to drv.
+func (k *kernel) link(t testing.TB, dev, drv string) { k.linkOn(t, "pci", dev, drv) }
+
+// bound returns the driver of the PCI device dev, or "".
+func (k *kernel) bound(dev string) string { return k.boundOn("pci", dev) }
+
+// linkOn binds dev on bus (pci, platform) to drv.
+func (k *kernel) linkOn(t testing.TB, bus, dev, drv string) {
+	err := os.Symlink(filepath.Join(string(k.Dir), "bus", bus, "drivers", drv), filepath.Join(string(k.Dir), "bus", bus, "devices", dev, "driver"))
 	require.NoError(t, err)
 }
 
-func (k *kernel) bound(dev string) string {
-	target, err := os.Readlink(filepath.Join(string(k.Dir), "bus/pci/devices", dev, "driver"))
+// boundOn returns the driver of dev on bus, or "".
+func (k *kernel) boundOn(bus, dev string) string {
+	target, err := os.Readlink(filepath.Join(string(k.Dir), "bus", bus, "devices", dev, "driver"))
 	if err != nil {
 		return ""
 	}
@@ -135,7 +143,12 @@ func (k *kernel) WriteFile(name string, data []byte) error {
 	}
 	dev := string(data)
 	switch {
+	case strings.HasPrefix(name, "bus/platform/drivers/"):
+		return k.platformWrite(name, dev)
 	case strings.HasSuffix(name, "/unbind"):
+		if k.fbconHolds(dev) {
+			return syscall.EBUSY
+		}
 		drv := path.Base(path.Dir(name))
 		if k.bound(dev) != drv {
 			return syscall.ENODEV
