@@ -53,6 +53,25 @@ func (r ConsoleRecord) empty() bool {
 	return len(r.Units) == 0 && len(r.VTConsoles) == 0 && len(r.Framebuffers) == 0
 }
 
+// check refuses a record (read back from hookkit/state) holding a name the hand-over never writes: its
+// names are joined to sysfs paths and passed to systemctl.
+func (r ConsoleRecord) check() error {
+	if err := checkUnits(r.Units); err != nil {
+		return fmt.Errorf("console record: %w", err)
+	}
+	for _, vc := range r.VTConsoles {
+		if !vtconRE.MatchString(vc) {
+			return fmt.Errorf("console record: %q is not a virtual terminal console", vc)
+		}
+	}
+	for _, fb := range r.Framebuffers {
+		if !framebufferRE.MatchString(fb.Device) || !driverRE.MatchString(fb.Driver) {
+			return fmt.Errorf("console record: %q (driver %q) is not a boot framebuffer", fb.Device, fb.Driver)
+		}
+	}
+	return nil
+}
+
 var (
 	// unitRE is what a systemd unit name may look like. A leading '-' is refused: systemctl would take it
 	// for an option.
@@ -171,8 +190,14 @@ func (b *Binder) releaseConsole(ctx context.Context, plan ConsoleRecord) error {
 
 // restoreConsole undoes releaseConsole for rec, in reverse order, tries every step and returns every
 // failure. A step that is already undone is skipped: rec may have been recorded by a Detach that stopped
-// half way, and a GPU driver that took the console over may have removed a boot framebuffer for good.
+// half way, and a GPU driver that took the console over may have removed a boot framebuffer for good. It
+// runs even when ctx is done (a rollback after the deadline): a host left without its desktop is worse
+// than a late answer, which Main's watchdog gives anyway.
 func (b *Binder) restoreConsole(ctx context.Context, rec ConsoleRecord) error {
+	if err := rec.check(); err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	for i := len(rec.Framebuffers) - 1; i >= 0; i-- {
 		fb := rec.Framebuffers[i]

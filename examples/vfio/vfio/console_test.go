@@ -266,3 +266,28 @@ func TestConsolePlanIgnoresOtherEntries(t *testing.T) {
 	assert.Equal(t, []string{"vtcon1"}, plan.VTConsoles)
 	assert.Equal(t, []Framebuffer{{Device: "efi-framebuffer.0", Driver: "efi-framebuffer"}}, plan.Framebuffers)
 }
+
+// TestConsoleRecordChecked: names read back from hookkit/state are joined to sysfs paths and passed to
+// systemctl, so a record holding anything the hand-over never writes is refused, with nothing done.
+func TestConsoleRecordChecked(t *testing.T) {
+	tests := []struct {
+		name    string
+		rec     ConsoleRecord
+		wantErr string
+	}{
+		{"unit", ConsoleRecord{Units: []string{"-x"}}, `"-x" is not a systemd unit name`},
+		{"console", ConsoleRecord{VTConsoles: []string{"../../power/state"}}, "is not a virtual terminal console"},
+		{"framebuffer", ConsoleRecord{Framebuffers: []Framebuffer{{Device: "efi-framebuffer.0", Driver: "../x"}}}, "is not a boot framebuffer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := singleGPUKernel(t)
+			rec := &recorder{}
+			b := New(Options{FS: k, Console: ConsoleOptions{HandOver: true, Runner: rec}})
+			err := b.restoreConsole(context.Background(), tt.rec)
+			require.ErrorContains(t, err, tt.wantErr)
+			assert.Empty(t, k.writes)
+			assert.Empty(t, rec.cmds)
+		})
+	}
+}
