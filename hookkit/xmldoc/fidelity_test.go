@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/antchfx/xmlquery"
+	"github.com/hookkit-dev/hookkit/hookkit/internal/stdxml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -266,6 +267,26 @@ func TestParseNormalizesAttributesLikeLibvirt(t *testing.T) {
 	assert.Equal(t, "1\n2", w, "a character reference reads as itself")
 }
 
+// TestDoctypeForms: the DOCTYPE shapes XML 1.0 allows are kept byte for byte, and encoding/xml reads
+// each of them too.
+func TestDoctypeForms(t *testing.T) {
+	for _, in := range []string{
+		"<!DOCTYPE a><a/>",
+		"<!DOCTYPE  a:b ><a:b xmlns:a='u'/>",
+		`<!DOCTYPE a SYSTEM "a.dtd"><a/>`,
+		`<!DOCTYPE a PUBLIC "-//x//y" 'a>b.dtd'><a/>`,
+		`<!DOCTYPE a [<!ELEMENT a (#PCDATA)> <!-- a > comment ] --> <!ATTLIST a k CDATA "x>]">]><a/>`,
+		"<!DOCTYPE a[]>\n<a/>",
+	} {
+		t.Run(in, func(t *testing.T) {
+			d, err := Parse([]byte(in))
+			require.NoError(t, err)
+			assert.Equal(t, in, string(d.Bytes()))
+			assert.NoError(t, stdxml.Refusal([]byte(in)))
+		})
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, in, msg string }{
 		{"empty", "", "empty document"},
@@ -300,6 +321,14 @@ func TestParseErrors(t *testing.T) {
 		{"two colons", "<a:b:c/>", `bad name "a:b:c"`},
 		{"unterminated start tag", "<a b='1'", "unterminated start tag <a"},
 		{"second line", "<a>\n</b>", "line 2"},
+		{"DOCTYPE without a name", "<!DOCTYPE<><a></a>", "<!DOCTYPE must be followed by whitespace"},
+		{"DOCTYPE with a bad name", "<!DOCTYPE 1a><a/>", `bad name "1a" in <!DOCTYPE>`},
+		{"< after the DOCTYPE name", "<!DOCTYPE a <b>><a/>", `unexpected '<' in <!DOCTYPE>`},
+		{"> alone in the internal subset", "<!DOCTYPE a [ > ]><a/>", "unexpected '>' in <!DOCTYPE>"},
+		{"unbalanced declaration", "<!DOCTYPE a [<!ELEMENT a ANY]><a/>", "unterminated internal subset"},
+		{"unterminated literal", `<!DOCTYPE a SYSTEM "x><a/>`, "unterminated literal in <!DOCTYPE>"},
+		{"two internal subsets", "<!DOCTYPE a [] []><a/>", `unexpected '[' in <!DOCTYPE>`},
+		{"unterminated DOCTYPE", "<!DOCTYPE a", "unterminated <!DOCTYPE>"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

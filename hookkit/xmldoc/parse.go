@@ -260,31 +260,89 @@ func (p *parser) cdata(start int) error {
 	return nil
 }
 
-// doctype reads <!DOCTYPE ...>, with an internal subset in brackets and quoted literals.
+// doctype reads <!DOCTYPE ...>, which the document keeps as it is. It checks the shape of XML 1.0's
+// doctypedecl without interpreting it: whitespace and a name after "<!DOCTYPE"; then only names (SYSTEM,
+// PUBLIC), quoted literals, whitespace and one internal subset in brackets, in which the markup
+// declarations' angle brackets must balance (comments and literals aside) before the closing '>'.
 func (p *parser) doctype(start int) error {
-	depth := 0
-	var quote byte
-	for i := start + 2; i < len(p.src); i++ {
+	i := start + len("<!DOCTYPE")
+	if i >= len(p.src) || !isSpaceByte(p.src[i]) {
+		return p.fail(i, "<!DOCTYPE must be followed by whitespace and the root element's name")
+	}
+	for i < len(p.src) && isSpaceByte(p.src[i]) {
+		i++
+	}
+	j := i
+	for j < len(p.src) && !isSpaceByte(p.src[j]) && p.src[j] != '>' && p.src[j] != '[' {
+		j++
+	}
+	if prefix, local, found := strings.Cut(p.src[i:j], ":"); found && (!isNCName(prefix) || !isNCName(local)) || !found && !isNCName(prefix) {
+		return p.fail(i, "bad name %q in <!DOCTYPE>", p.src[i:j])
+	}
+	subset := false // the internal subset was read
+	for i = j; i < len(p.src); i++ {
 		c := p.src[i]
 		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
+		case isSpaceByte(c) || c >= 'A' && c <= 'Z':
+			// whitespace, SYSTEM, PUBLIC
 		case c == '"' || c == '\'':
-			quote = c
-		case c == '[':
-			depth++
-		case c == ']':
-			depth--
-		case c == '>' && depth == 0:
+			end := strings.IndexByte(p.src[i+1:], c)
+			if end < 0 {
+				return p.fail(i, "unterminated literal in <!DOCTYPE>")
+			}
+			i += 1 + end
+		case c == '[' && !subset:
+			end, err := p.internalSubset(i + 1)
+			if err != nil {
+				return err
+			}
+			i, subset = end, true
+		case c == '>':
 			raw := p.src[start : i+1]
 			p.i = i + 1
 			p.add(&node{kind: doctypeNode, data: raw[2 : len(raw)-1]}, raw)
 			return nil
+		default:
+			return p.fail(i, "unexpected %q in <!DOCTYPE>", c)
 		}
 	}
 	return p.fail(start, "unterminated <!DOCTYPE>")
+}
+
+// internalSubset checks the internal subset of a DOCTYPE from i (just after '[') and returns the offset
+// of its closing ']': markup declarations whose angle brackets balance, comments, literals, parameter
+// entity references and whitespace.
+func (p *parser) internalSubset(i int) (int, error) {
+	depth := 0
+	for ; i < len(p.src); i++ {
+		switch c := p.src[i]; {
+		case strings.HasPrefix(p.src[i:], "<!--"):
+			end := strings.Index(p.src[i+4:], "-->")
+			if end < 0 {
+				return 0, p.fail(i, "unterminated comment in <!DOCTYPE>")
+			}
+			i += 4 + end + 2
+		case c == '"' || c == '\'':
+			if depth == 0 {
+				return 0, p.fail(i, "literal outside a declaration in <!DOCTYPE>")
+			}
+			end := strings.IndexByte(p.src[i+1:], c)
+			if end < 0 {
+				return 0, p.fail(i, "unterminated literal in <!DOCTYPE>")
+			}
+			i += 1 + end
+		case c == '<':
+			depth++
+		case c == '>':
+			if depth == 0 {
+				return 0, p.fail(i, "unexpected '>' in <!DOCTYPE>")
+			}
+			depth--
+		case c == ']' && depth == 0:
+			return i, nil
+		}
+	}
+	return 0, p.fail(i, "unterminated internal subset in <!DOCTYPE>")
 }
 
 func (p *parser) procInst(start int, fragment bool) error {
