@@ -400,7 +400,8 @@ func testDaemon(t *testing.T, h *harness) {
 	assert.Equal(t, []string{"stopped end", "release end"}, calls(dom), "the new libvirtd runs the VM's hooks")
 }
 
-// testLXC: an LXC container's start and destroy call prepare, start, started, stopped, release.
+// testLXC: an LXC container's start and destroy call prepare, start, started, stopped, release (libvirt
+// may run the last two twice).
 func testLXC(t *testing.T, h *harness) {
 	const name = "e2e-lxc"
 	h.define(t, lxcDriver, name, lxcXML(name, "lxc"))
@@ -412,8 +413,28 @@ func testLXC(t *testing.T, h *harness) {
 	h.mustVirsh(t, lxcDriver, "destroy", name)
 	require.Equal(t, "shut off", h.state(t, lxcDriver, name))
 
-	recs := of(h.waitFor(t, m, "release", func(r []Record) bool { return hasCall(r, name, "release") }), "lxc", name)
-	assert.Equal(t, []string{"prepare begin", "start begin", "started begin", "stopped end", "release end"}, calls(recs))
+	// Wait for as many releases as stopped calls: see below.
+	teardownDone := func(r []Record) bool {
+		c := calls(of(r, "lxc", name))
+		released := countOf(c, "release end")
+		return released > 0 && released == countOf(c, "stopped end")
+	}
+	recs := of(h.waitFor(t, m, "release", teardownDone), "lxc", name)
+	got := calls(recs)
+	require.GreaterOrEqual(t, len(got), 5, "%v", got)
+	assert.Equal(t, []string{"prepare begin", "start begin", "started begin"}, got[:3])
+	// libvirt 9.0's lxc driver cleans up from the destroy call and from the container's exit; when they
+	// race it runs stopped and release twice (seen: stopped, stopped, release, release). The event table
+	// says so; here each teardown hook must come once or twice, stopped first and release last.
+	teardown := got[3:]
+	stopped := countOf(teardown, "stopped end")
+	assert.Equal(t, len(teardown), 2*stopped, "only stopped and release after started: %v", got)
+	assert.Equal(t, "stopped end", teardown[0], "%v", got)
+	assert.Equal(t, "release end", teardown[len(teardown)-1], "%v", got)
+	assert.LessOrEqual(t, stopped, 2, "%v", got)
+	if stopped == 2 {
+		t.Logf("libvirt ran the teardown hooks twice: %v", got)
+	}
 	assertDomainRecords(t, h, recs, "lxc", name, uuid, "lxc")
 	for _, r := range recs {
 		assert.Equal(t, "lxc", r.Type)

@@ -781,6 +781,17 @@ func calls(recs []Record) []string {
 	return out
 }
 
+// countOf returns how many of calls are c.
+func countOf(calls []string, c string) int {
+	n := 0
+	for _, x := range calls {
+		if x == c {
+			n++
+		}
+	}
+	return n
+}
+
 // hasCall reports whether recs hold op for object.
 func hasCall(recs []Record, object, op string) bool {
 	return slices.ContainsFunc(recs, func(r Record) bool { return r.Object == object && r.Op == op })

@@ -60,7 +60,7 @@ func (r *Router) OnDomainStarted(fn func(*Domain) error) {
 // qemu: Called after QEMU stopped, before security labels are restored (since libvirt 0.8.0).
 // qemu: If fn fails: ignored.
 //
-// lxc: Called after the container stopped (since libvirt 0.8.0).
+// lxc: Called after the container stopped; libvirt 9.0 was seen calling stopped and release twice (stopped, stopped, release, release) when a destroy raced with the container's exit, so keep both handlers idempotent (since libvirt 0.8.0).
 // lxc: If fn fails: ignored.
 //
 // libxl: Called after the domain stopped (since libvirt 2.1.0).
@@ -270,7 +270,7 @@ func (r *Router) OnLXCStarted(fn func(*Domain) error) {
 
 // OnLXCStopped registers fn for the stopped hook of lxc: argv "<domain name> stopped end -", stdin <domain>.
 //
-// Called after the container stopped (since libvirt 0.8.0).
+// Called after the container stopped; libvirt 9.0 was seen calling stopped and release twice (stopped, stopped, release, release) when a destroy raced with the container's exit, so keep both handlers idempotent (since libvirt 0.8.0).
 // If fn fails: ignored.
 func (r *Router) OnLXCStopped(fn func(*Domain) error) {
 	r.handle(domainHandler(fn), event.Key{Driver: event.LXC, Op: "stopped"})

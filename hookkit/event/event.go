@@ -208,7 +208,7 @@ var Table = []Spec{
 		When: "after the container started"},
 	{Driver: LXC, Op: "stopped", SubOp: "end", Extra: "-", Object: "<domain name>", Payload: PayloadDomain,
 		Failure: Ignored, FailureText: "ignored", Since: "0.8.0",
-		When: "after the container stopped"},
+		When: "after the container stopped; libvirt 9.0 was seen calling stopped and release twice (stopped, stopped, release, release) when a destroy raced with the container's exit, so keep both handlers idempotent"},
 	{Driver: LXC, Op: "release", SubOp: "end", Extra: "<reason>", Object: "<domain name>", Payload: PayloadDomain,
 		Failure: Ignored, FailureText: "ignored", Since: "0.9.13",
 		When: "after all resources are released; extra is the shutoff reason since libvirt 10.5.0 (\"-\" before)"},
