@@ -115,7 +115,52 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 // the deadline passes or ctx is cancelled while a handler is stuck. With proc set (Main) they run on the
 // calling goroutine, which saves a goroutine hand-off (a thread wake-up) per hook process, and a
 // watchdog answers libvirt and exits when ctx ends first.
+//
+// run is three calls one after another rather than one function: stdin is read and scanned by load,
+// whose frame sits right on top of run's small one. A fresh goroutine has a 2 KB stack that the runtime
+// grows by copying; scanned from under dispatch's large frame, the scan needed an 8 KB stack, a growth
+// that cost a fresh hook process 8 page faults and about 0.07 ms (docs/benchmarks.md, "Third pass").
 func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, proc *process) int {
+	s, code := r.parse(ctx, args, stderr)
+	if s == nil {
+		return code
+	}
+	if code, done := s.load(stdin); done {
+		return code
+	}
+	return r.dispatch(s, stdout, proc)
+}
+
+// callState is what the steps of run share about one invocation.
+type callState struct {
+	r       *Router
+	program string
+	inv     Invocation // as parsed: what the stderr line and the log name, whatever handlers do to c
+	c       *Call
+	routes  []*route
+	known   bool // libvirt is known to make this call, so stdin must be the payload the event table names
+	stderr  io.Writer
+	logger  *slog.Logger
+}
+
+// log returns the call's logger, built on first use: a hook that logs nothing does not pay for
+// formatting attributes.
+func (s *callState) log() *slog.Logger {
+	if s.logger == nil {
+		s.logger = s.r.logger(s.program, s.inv)
+	}
+	return s.logger
+}
+
+// fail writes the one stderr line of a failed call and returns ExitFailure.
+func (s *callState) fail(err error) int {
+	fmt.Fprintf(s.stderr, "%s: %s: %s\n", printable(s.program), printable(s.inv.String()), oneLine(err.Error()))
+	return ExitFailure
+}
+
+// parse reads argv and finds the routes of the call. It returns a nil state and the exit status when the
+// call ends there: usage, an unknown call under Strict, or nothing registered for it.
+func (r *Router) parse(ctx context.Context, args []string, stderr io.Writer) (*callState, int) {
 	cfg := &r.mux.cfg
 	program := cfg.name
 	if program == "" && len(args) > 0 {
@@ -130,72 +175,72 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 		fmt.Fprintf(stderr, "usage: %s <object> <op> <subop> [<extra>]\n"+
 			"  a libvirt hook built with hookkit: install it as /etc/libvirt/hooks/<driver> or <driver>.d/<name>;\n"+
 			"  to try it by hand: hookkit run %s -- qemu vm1 prepare begin - --xml domain.xml\n", program, program)
-		return ExitUsage
+		return nil, ExitUsage
 	}
-	// The logger is built on first use: a hook that logs nothing does not pay for formatting attributes.
-	var logger *slog.Logger
-	log := func() *slog.Logger {
-		if logger == nil {
-			logger = r.logger(program, inv)
-		}
-		return logger
-	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "%s: %s: %s\n", printable(program), printable(inv.String()), oneLine(err.Error()))
-		return ExitFailure
-	}
-
-	// known: libvirt is known to make this call, so stdin must be the payload the event table names.
-	known := inv.Spec != nil && undash(inv.Spec.SubOp) == undash(inv.SubOp)
+	s := &callState{r: r, program: program, inv: inv, stderr: stderr}
+	s.c = &Call{Invocation: inv, ctx: ctx, newLogger: s.log}
+	s.known = inv.Spec != nil && undash(inv.Spec.SubOp) == undash(inv.SubOp)
 	var unknown error
 	switch {
 	case inv.Driver == "":
 		unknown = fmt.Errorf("unknown hook driver: %q is not a libvirt driver name (%s) and is not in a <driver>.d directory", filepath.Base(inv.Program), event.Join(event.Drivers, ", "))
 	case inv.Spec == nil:
 		unknown = fmt.Errorf("unknown op %q for driver %s", inv.Op, inv.Driver)
-	case !known:
+	case !s.known:
 		unknown = fmt.Errorf("unknown subop %q for %s %s (libvirt passes %q)", inv.SubOp, inv.Driver, inv.Op, inv.Spec.SubOp)
 	}
 	if unknown != nil && cfg.strict {
-		return fail(unknown)
+		return nil, s.fail(unknown)
 	}
-
-	c := &Call{Invocation: inv, ctx: ctx, newLogger: log}
-	var routes []*route
-	if inv.Driver != "" && (known || inv.Spec == nil) {
+	if inv.Driver != "" && (s.known || inv.Spec == nil) {
 		// Typed handlers run for the calls they were generated for; Handle also takes ops the table lacks.
-		routes = r.mux.candidates(inv)
+		s.routes = r.mux.candidates(inv)
 	}
-	if len(routes) == 0 && r.mux.catchAll == nil {
+	if len(s.routes) == 0 && r.mux.catchAll == nil {
 		logBounded(func() {
 			if unknown != nil {
-				log().Warn("call not handled: "+unknown.Error(), "program", inv.Program)
+				s.log().Warn("call not handled: "+unknown.Error(), "program", inv.Program)
 			} else {
-				log().Info("no handler registered for this event, nothing done")
+				s.log().Info("no handler registered for this event, nothing done")
 			}
 		})
-		return ExitOK
+		return nil, ExitOK
 	}
+	return s, ExitOK
+}
 
+// load reads stdin into the call and, for a call libvirt is known to make, scans it. It reports true with
+// the exit status when the call fails there.
+func (s *callState) load(stdin io.Reader) (int, bool) {
+	c := s.c
 	switch {
-	case known && inv.Spec.Payload != event.PayloadNone:
-		in, err := readInput(stdin, cfg.maxInput)
+	case s.known && c.Spec.Payload != event.PayloadNone:
+		in, err := readInput(stdin, s.r.mux.cfg.maxInput)
 		if err != nil {
-			return fail(err)
+			return s.fail(err), true
 		}
 		c.input = in
 		if _, err := c.scan(); err != nil {
-			return fail(err)
+			return s.fail(err), true
 		}
-	case !known && inv.Driver != event.Daemon:
+	case !s.known && c.Driver != event.Daemon:
 		// A call hookkit does not know: hand whatever stdin carries to the handlers, whose payload
 		// accessors report what is wrong with it, instead of failing the call up front.
-		in, err := readInput(stdin, cfg.maxInput)
+		in, err := readInput(stdin, s.r.mux.cfg.maxInput)
 		if err != nil {
-			return fail(err)
+			return s.fail(err), true
 		}
 		c.input = in
 	}
+	return ExitOK, false
+}
+
+// dispatch runs the call's handlers under its deadline and answers libvirt.
+func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
+	cfg := &r.mux.cfg
+	c, routes, log, fail := s.c, s.routes, s.log, s.fail
+	ctx := c.ctx
+	var err error
 
 	var h Handler = HandlerFunc(func(c *Call) error {
 		ran := false
