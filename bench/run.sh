@@ -287,7 +287,9 @@ table() { "$T/benchtool" table -medians "$medians" "$@"; }
 rev() { # the commit measured, or BENCH_REV when the tree is an export without .git
 	local c
 	if c=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null); then
-		[ -z "$(git -C "$repo" status --porcelain -- hookkit bench 2>/dev/null)" ] || c+=" (with uncommitted changes in hookkit/ or bench/)"
+		# bench/results.md is this script's output: a previous run's uncommitted results are not a change.
+		[ -z "$(git -C "$repo" status --porcelain -- hookkit bench ':!bench/results.md' 2>/dev/null)" ] ||
+			c+=" (with uncommitted changes in hookkit/ or bench/)"
 		echo "$c"
 	else
 		echo "${BENCH_REV:-an export without .git}"
