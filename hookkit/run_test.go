@@ -132,7 +132,12 @@ func TestExitContract(t *testing.T) {
 			wantStderr: "qemu: qemu hooktest prepare begin: panic: boom\n"},
 		{name: "nil map panic", call: prepare, wantCode: 1,
 			setup: func(r *hookkit.Router) {
-				r.OnDomainPrepare(func(*hookkit.Domain) error { var m map[string]int; m["x"] = 1; return nil })
+				r.OnDomainPrepare(func(*hookkit.Domain) error {
+					var m map[string]int
+					//lint:ignore SA5000 the handler must panic with a runtime error
+					m["x"] = 1
+					return nil
+				})
 			},
 			wantStderr: "qemu: qemu hooktest prepare begin: panic: assignment to entry in nil map\n"},
 		{name: "truncated XML", call: prepare.WithStdin(fixture[:100]), wantCode: 1,

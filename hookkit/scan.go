@@ -14,8 +14,6 @@ import (
 // span is a byte range of the input.
 type span struct{ start, end int }
 
-func (s span) valid() bool { return s.end > s.start }
-
 // metaEntry is one child element of <domain><metadata>: its namespace URI, its bytes, and the namespace
 // declarations it inherits from its ancestors (needed to decode the slice on its own).
 type metaEntry struct {

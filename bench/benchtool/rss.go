@@ -44,7 +44,7 @@ func runRSS(args []string, w io.Writer) error {
 		return err
 	}
 	if *in == "" || fs.NArg() == 0 {
-		return errors.New("rss: expected -stdin FILE -- PROGRAM ARGS...")
+		return errors.New("rss: expected -stdin FILE -- PROGRAM [ARG]")
 	}
 	kb, err := peakRSS(*in, *n, fs.Args())
 	if err != nil {

@@ -66,15 +66,15 @@ func packageName(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fset := token.NewFileSet()
-	for _, f := range files {
-		af, err := parser.ParseFile(fset, filepath.Join(dir, f), nil, parser.PackageClauseOnly)
-		if err != nil {
-			return "", err
-		}
-		return af.Name.Name, nil
+	if len(files) == 0 {
+		return "main", nil
 	}
-	return "main", nil
+	// Every Go file of a directory declares the same package (go build refuses otherwise): read the first.
+	af, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, files[0]), nil, parser.PackageClauseOnly)
+	if err != nil {
+		return "", err
+	}
+	return af.Name.Name, nil
 }
 
 // goFiles lists the non-test Go files of dir, sorted.
