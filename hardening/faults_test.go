@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -320,6 +321,41 @@ func TestFaultDeadline(t *testing.T) {
 			assert.Less(t, took, hangBound, "answered in bounded time")
 		})
 	}
+
+	// A writer that sends half the domain and never closes stdin: the deadline runs from the start of
+	// the hook, not from the end of its input, so the hook still answers.
+	t.Run("stdin never closed", func(t *testing.T) {
+		c := call(t, "ok")
+		link := filepath.Join(t.TempDir(), "qemu")
+		require.NoError(t, os.Symlink(bin, link))
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		defer w.Close()
+		cmd := exec.Command(link, c.Args()[1:]...)
+		cmd.Stdin = r
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		begin := time.Now()
+		require.NoError(t, cmd.Start())
+		r.Close()
+		_, err = w.Write(c.Stdin[:len(c.Stdin)/2])
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err = <-done:
+		case <-time.After(hangBound):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatal("the hook waited for the end of its stdin past the deadline")
+		}
+		t.Logf("exit in %v", time.Since(begin).Round(time.Millisecond))
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, 1, ee.ExitCode())
+		assert.Equal(t, "qemu: qemu ok prepare begin: timed out after 1s\n", stderr.String())
+		assert.Empty(t, stdout.String())
+	})
 }
 
 // TestFaultDetachedChild starts detached work (hookkit/detach) from a started handler and runs the hook

@@ -29,33 +29,80 @@ const (
 	ExitUsage = 2
 )
 
-// signalArmDelay is how long after its handlers start Main arms its SIGTERM/SIGINT handler. Arming costs
+// signalArmDelay is how long after the process starts Main arms its SIGTERM/SIGINT handler. Arming costs
 // every process an extra OS thread (os/signal's receive loop), about a tenth of a hook's run time; most
 // hooks finish well within the delay and never pay it. A signal before then ends the process by the
 // signal's default action, which libvirt also reports as a failure.
 const signalArmDelay = 5 * time.Millisecond
 
 // Main runs the router as libvirt's hook program and exits: it is Run with os.Args and the standard
-// streams, under a context cancelled on SIGTERM or SIGINT. It never returns.
+// streams, under a deadline and a context cancelled on SIGTERM or SIGINT. It never returns.
 func (r *Router) Main() {
 	childhook.Run()                // a detached supervisor started by package detach never comes back from here
 	signal.Ignore(syscall.SIGPIPE) // a write to a closed stdout must fail with EPIPE, not kill the hook silently
-	ctx, cancel := context.WithCancelCause(context.Background())
-	os.Exit(r.run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr, &process{cancel: cancel, exit: os.Exit}))
+	os.Exit(r.runProcess(os.Args, os.Stdin, os.Stdout, os.Stderr, &process{exit: os.Exit}))
 }
 
-// process is what Main adds to run: the cancel function of the call's context, and how to exit.
+// runProcess is Main with the process's streams and exit injected: it arms the process's timer first
+// thing, runs the call under the deadline and returns the exit status once the call has claimed the
+// answer. When the watchdog claims it first (deadline or signal), the watchdog answers and exits.
+//
+// The timer is armed before stdin is read, so that the deadline also cuts off a writer that never closes
+// stdin: libvirt waits for the hook, and a hook blocked on its input would hold the VM's operation forever.
+func (r *Router) runProcess(args []string, stdin io.Reader, stdout, stderr io.Writer, p *process) int {
+	cfg := &r.mux.cfg
+	ctx, cancel := context.WithCancelCause(context.Background())
+	p.cancel, p.stderr, p.program = cancel, stderr, programName(cfg.name, args)
+	var deadline time.Time
+	if cfg.timeout > 0 {
+		deadline = time.Now().Add(cfg.timeout)
+		ctx = deadlineContext{Context: ctx, deadline: deadline}
+	}
+	p.arm(cfg.timeout, deadline)
+	code := r.run(ctx, args, stdin, stdout, stderr, p)
+	if !p.claim() {
+		select {} // the watchdog is answering and exiting
+	}
+	return code
+}
+
+// process is what Main adds to Run: the call's cancel function, one timer for the deadline and the
+// signal handler, and the rule that exactly one of the call and the watchdog answers libvirt.
 type process struct {
-	cancel context.CancelCauseFunc
-	exit   func(int)
+	exit    func(int) // os.Exit
+	cancel  context.CancelCauseFunc
+	stderr  io.Writer
+	program string // for the watchdog's line before the call is parsed
+	// answer says who answers libvirt (writes the stderr line or a filter's stdout, then exits): 0 nobody
+	// yet, answerCall or answerWatchdog. Whoever claims it first answers; the other never writes.
+	answer atomic.Int32
+	// late writes the stderr line and log of a call the watchdog cut off; run sets it once it knows the call.
+	late atomic.Pointer[func(error) int]
+}
+
+const (
+	answerCall     = 1
+	answerWatchdog = 2
+)
+
+// claim reports whether the call may answer libvirt, claiming the answer for it when nobody has. On a
+// nil process (Run) the call always answers.
+func (p *process) claim() bool {
+	return p == nil || p.answer.CompareAndSwap(0, answerCall) || p.answer.Load() == answerCall
+}
+
+// setLate records how the watchdog reports the call once run has parsed it.
+func (p *process) setLate(f func(error) int) {
+	if p != nil {
+		p.late.Store(&f)
+	}
 }
 
 // arm starts the process's only timer. After signalArmDelay (or at the deadline, when that comes first)
 // it arms the SIGTERM/SIGINT handler and, when there is a deadline, a second timer for the rest of it.
 // A hook that finishes within the delay has created one timer and no signal thread: each timer costs a
-// fresh process a wake-up of another thread, so the deadline and the signal arming share one. When the
-// deadline passes or a signal comes, arm cancels the call's context and calls watchdog.
-func (p *process) arm(timeout time.Duration, deadline time.Time, watchdog func()) {
+// fresh process a wake-up of another thread, so the deadline and the signal arming share one.
+func (p *process) arm(timeout time.Duration, deadline time.Time) {
 	delay := signalArmDelay
 	if timeout > 0 {
 		delay = min(delay, timeout)
@@ -65,16 +112,28 @@ func (p *process) arm(timeout time.Duration, deadline time.Time, watchdog func()
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 		go func() {
 			s := <-sigs
-			p.cancel(fmt.Errorf("interrupted by signal: %v", s))
-			watchdog()
+			p.expire(fmt.Errorf("interrupted by signal: %v", s))
 		}()
 		if timeout > 0 {
-			time.AfterFunc(time.Until(deadline), func() {
-				p.cancel(timeoutError(timeout))
-				watchdog()
-			})
+			time.AfterFunc(time.Until(deadline), func() { p.expire(timeoutError(timeout)) })
 		}
 	})
+}
+
+// expire cancels the call's context with cause and, unless the call has already claimed the answer,
+// answers libvirt with cause and exits.
+func (p *process) expire(cause error) {
+	p.cancel(cause)
+	if !p.answer.CompareAndSwap(0, answerWatchdog) {
+		return // the call is answering
+	}
+	code := ExitFailure
+	if f := p.late.Load(); f != nil {
+		code = (*f)(cause)
+	} else {
+		fmt.Fprintf(p.stderr, "%s: %s\n", printable(p.program), oneLine(cause.Error()))
+	}
+	p.exit(code)
 }
 
 // timeoutError is why a call's context ends at its deadline: "timed out after 30s". It is a type rather
@@ -113,15 +172,16 @@ func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout
 
 // run is Run. With proc nil (Run) the handlers run on their own goroutine, so that run can return when
 // the deadline passes or ctx is cancelled while a handler is stuck. With proc set (Main) they run on the
-// calling goroutine, which saves a goroutine hand-off (a thread wake-up) per hook process, and a
-// watchdog answers libvirt and exits when ctx ends first.
+// calling goroutine, which saves a goroutine hand-off (a thread wake-up) per hook process; proc's
+// watchdog answers libvirt and exits when the deadline or a signal comes first, and run claims the
+// answer from proc before it writes to stderr or stdout.
 //
 // run is three calls one after another rather than one function: stdin is read and scanned by load,
 // whose frame sits right on top of run's small one. A fresh goroutine has a 2 KB stack that the runtime
 // grows by copying; scanned from under dispatch's large frame, the scan needed an 8 KB stack, a growth
 // that cost a fresh hook process 8 page faults and about 0.07 ms (docs/benchmarks.md, "Third pass").
 func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, proc *process) int {
-	s, code := r.parse(ctx, args, stderr)
+	s, code := r.parse(ctx, args, stderr, proc)
 	if s == nil {
 		return code
 	}
@@ -129,6 +189,17 @@ func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout
 		return code
 	}
 	return r.dispatch(s, stdout, proc)
+}
+
+// programName is the name a hook gives itself on stderr and in logs: WithName's, else argv[0]'s base name.
+func programName(name string, args []string) string {
+	if name == "" && len(args) > 0 {
+		name = filepath.Base(args[0])
+	}
+	if name == "" {
+		name = "hook"
+	}
+	return name
 }
 
 // callState is what the steps of run share about one invocation.
@@ -140,6 +211,7 @@ type callState struct {
 	routes  []*route
 	known   bool // libvirt is known to make this call, so stdin must be the payload the event table names
 	stderr  io.Writer
+	proc    *process // nil under Run
 	logger  *slog.Logger
 }
 
@@ -152,33 +224,44 @@ func (s *callState) log() *slog.Logger {
 	return s.logger
 }
 
-// fail writes the one stderr line of a failed call and returns ExitFailure.
+// fail writes the one stderr line of a failed call and returns ExitFailure. Under Main it first claims
+// the answer; when the watchdog has claimed it, fail never returns: the watchdog answers and exits.
 func (s *callState) fail(err error) int {
+	if !s.proc.claim() {
+		select {}
+	}
+	return s.writeFail(err)
+}
+
+// writeFail writes the stderr line of fail without claiming the answer.
+func (s *callState) writeFail(err error) int {
 	fmt.Fprintf(s.stderr, "%s: %s: %s\n", printable(s.program), printable(s.inv.String()), oneLine(err.Error()))
 	return ExitFailure
 }
 
 // parse reads argv and finds the routes of the call. It returns a nil state and the exit status when the
 // call ends there: usage, an unknown call under Strict, or nothing registered for it.
-func (r *Router) parse(ctx context.Context, args []string, stderr io.Writer) (*callState, int) {
+func (r *Router) parse(ctx context.Context, args []string, stderr io.Writer, proc *process) (*callState, int) {
 	cfg := &r.mux.cfg
-	program := cfg.name
-	if program == "" && len(args) > 0 {
-		program = filepath.Base(args[0])
-	}
-	if program == "" {
-		program = "hook"
-	}
+	program := programName(cfg.name, args)
 	inv, err := ParseInvocation(args, cfg.driver)
 	if err != nil {
+		if !proc.claim() {
+			select {}
+		}
 		fmt.Fprintf(stderr, "%s: %v\n", printable(program), err)
 		fmt.Fprintf(stderr, "usage: %s <object> <op> <subop> [<extra>]\n"+
 			"  a libvirt hook built with hookkit: install it as /etc/libvirt/hooks/<driver> or <driver>.d/<name>;\n"+
 			"  to try it by hand: hookkit run %s -- qemu vm1 prepare begin - --xml domain.xml\n", program, program)
 		return nil, ExitUsage
 	}
-	s := &callState{r: r, program: program, inv: inv, stderr: stderr}
+	s := &callState{r: r, program: program, inv: inv, stderr: stderr, proc: proc}
 	s.c = &Call{Invocation: inv, ctx: ctx, newLogger: s.log}
+	proc.setLate(func(cause error) int {
+		code := s.writeFail(cause) // the answer first: logging must never delay it
+		logBounded(func() { s.log().Error("hook cut off before it answered", "cause", cause.Error()) })
+		return code
+	})
 	s.known = inv.Spec != nil && undash(inv.Spec.SubOp) == undash(inv.SubOp)
 	var unknown error
 	switch {
@@ -265,13 +348,7 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		h = r.mws[i](h)
 	}
 
-	var deadline time.Time
-	switch {
-	case proc != nil && cfg.timeout > 0:
-		deadline = time.Now().Add(cfg.timeout)
-		ctx = deadlineContext{Context: ctx, deadline: deadline}
-		c.ctx = ctx
-	case cfg.timeout > 0:
+	if proc == nil && cfg.timeout > 0 { // under Main, runProcess has set the deadline and armed its timer
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, timeoutError(cfg.timeout))
 		defer cancel()
@@ -299,18 +376,12 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		return code
 	}
 	if proc != nil {
-		// Whoever claims the answer first gives it: the handlers returning, or the watchdog when the
-		// deadline passes or a signal comes first.
-		// (The watchdog is called by arm's timer and signal callbacks directly, not by context.AfterFunc,
-		// which would give the context a map of children to allocate in every process.)
-		var answered atomic.Bool
-		proc.arm(cfg.timeout, deadline, func() {
-			if answered.CompareAndSwap(false, true) {
-				proc.exit(failed(context.Cause(ctx), true))
-			}
-		})
+		// Whoever claims the answer first gives it: the handlers returning, or proc's watchdog when the
+		// deadline passes or a signal comes first. (The watchdog is called by proc's timer and signal
+		// callbacks directly, not by context.AfterFunc, which would give the context a map of children
+		// to allocate in every process.)
 		err = serve()
-		if !answered.CompareAndSwap(false, true) {
+		if !proc.claim() {
 			select {} // the watchdog is answering and exiting
 		}
 	} else {
