@@ -165,28 +165,40 @@ func (c deadlineContext) Err() error {
 // Run handles one invocation: args is argv (args[0] the program path libvirt executed), stdin, stdout and
 // stderr are the process's streams. It returns the exit status (ExitOK, ExitFailure or ExitUsage) and
 // writes at most one line to stderr. For filter ops it writes the new document to stdout only when every
-// handler succeeded and one of them called ReplaceXML.
+// handler succeeded and one of them called ReplaceXML. The deadline (WithTimeout) and ctx cover the whole
+// call, reading stdin included: Run returns when either ends, even if stdin or a handler never returns.
 func (r *Router) Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return r.run(ctx, args, stdin, stdout, stderr, nil)
 }
 
-// run is Run. With proc nil (Run) the handlers run on their own goroutine, so that run can return when
-// the deadline passes or ctx is cancelled while a handler is stuck. With proc set (Main) they run on the
-// calling goroutine, which saves a goroutine hand-off (a thread wake-up) per hook process; proc's
-// watchdog answers libvirt and exits when the deadline or a signal comes first, and run claims the
-// answer from proc before it writes to stderr or stdout.
+// run is Run. With proc nil (Run) stdin is read and the handlers run on goroutines of their own, so
+// that run can return when the deadline passes or ctx is cancelled while either is stuck. With proc set
+// (Main) both run on the calling goroutine, which saves a goroutine hand-off (a thread wake-up) per hook
+// process; proc's watchdog answers libvirt and exits when the deadline or a signal comes first, and run
+// claims the answer from proc before it writes to stderr or stdout.
 //
 // run is three calls one after another rather than one function: stdin is read and scanned by load,
 // whose frame sits right on top of run's small one. A fresh goroutine has a 2 KB stack that the runtime
 // grows by copying; scanned from under dispatch's large frame, the scan needed an 8 KB stack, a growth
 // that cost a fresh hook process 8 page faults and about 0.07 ms (docs/benchmarks.md, "Third pass").
 func (r *Router) run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, proc *process) int {
+	if proc == nil && r.mux.cfg.timeout > 0 { // under Main, runProcess has set the deadline and armed its timer
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, r.mux.cfg.timeout, timeoutError(r.mux.cfg.timeout))
+		defer cancel()
+	}
 	s, code := r.parse(ctx, args, stderr, proc)
 	if s == nil {
 		return code
 	}
-	if code, done := s.load(stdin); done {
-		return code
+	var err error
+	if proc == nil {
+		err = s.loadWithin(ctx, stdin)
+	} else {
+		err = s.load(stdin)
+	}
+	if err != nil {
+		return s.fail(err)
 	}
 	return r.dispatch(s, stdout, proc)
 }
@@ -292,35 +304,51 @@ func (r *Router) parse(ctx context.Context, args []string, stderr io.Writer, pro
 	return s, ExitOK
 }
 
-// load reads stdin into the call and, for a call libvirt is known to make, scans it. It reports true with
-// the exit status when the call fails there.
-func (s *callState) load(stdin io.Reader) (int, bool) {
+// load reads stdin into the call and, for a call libvirt is known to make, scans it. It returns why the
+// call fails there, if it does.
+func (s *callState) load(stdin io.Reader) error {
 	c := s.c
 	switch {
 	case s.known && c.Spec.Payload != event.PayloadNone:
 		in, err := readInput(stdin, s.r.mux.cfg.maxInput)
 		if err != nil {
-			return s.fail(err), true
+			return err
 		}
 		c.input = in
 		if _, err := c.scan(); err != nil {
-			return s.fail(err), true
+			return err
 		}
 	case !s.known && c.Driver != event.Daemon:
 		// A call hookkit does not know: hand whatever stdin carries to the handlers, whose payload
 		// accessors report what is wrong with it, instead of failing the call up front.
 		in, err := readInput(stdin, s.r.mux.cfg.maxInput)
 		if err != nil {
-			return s.fail(err), true
+			return err
 		}
 		c.input = in
 	}
-	return ExitOK, false
+	return nil
+}
+
+// loadWithin is load under Run, where no watchdog enforces the deadline: it reads stdin on its own
+// goroutine and gives up when ctx ends first, so that a reader that never returns cannot hold Run past
+// the deadline. (The goroutine stays blocked in that reader's Read until it returns.) It is a function of
+// its own so that run's frame, under which Main scans stdin, stays small.
+//
+//go:noinline
+func (s *callState) loadWithin(ctx context.Context, stdin io.Reader) error {
+	done := make(chan error, 1)
+	go func() { done <- s.load(stdin) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 // dispatch runs the call's handlers under its deadline and answers libvirt.
 func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
-	cfg := &r.mux.cfg
 	c, routes, log, fail := s.c, s.routes, s.log, s.fail
 	ctx := c.ctx
 	var err error
@@ -348,12 +376,6 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		h = r.mws[i](h)
 	}
 
-	if proc == nil && cfg.timeout > 0 { // under Main, runProcess has set the deadline and armed its timer
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, timeoutError(cfg.timeout))
-		defer cancel()
-		c.ctx = ctx
-	}
 	// serve runs the handlers, turning a panic into an error; its stack goes only to the log.
 	serve := func() (err error) {
 		defer func() {

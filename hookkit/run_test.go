@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"regexp"
@@ -229,6 +230,37 @@ func TestExitContract(t *testing.T) {
 				assert.Equal(t, tc.wantStderr, res.Stderr)
 			}
 			assert.Equal(t, tc.wantStdout, res.Stdout)
+		})
+	}
+}
+
+// TestRunStdinNeverEnds checks that Run's deadline and its context cover reading stdin: a reader that
+// never returns cannot hold Run.
+func TestRunStdinNeverEnds(t *testing.T) {
+	cancelled, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("interrupted by signal: terminated"))
+	cases := []struct {
+		name       string
+		ctx        context.Context
+		opts       []hookkit.Option
+		wantStderr string
+	}{
+		{"deadline", context.Background(), []hookkit.Option{hookkit.WithTimeout(20 * time.Millisecond)},
+			"qemu: qemu vm1 prepare begin: timed out after 20ms\n"},
+		{"context cancelled", cancelled, nil,
+			"qemu: qemu vm1 prepare begin: interrupted by signal: terminated\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdin, w := io.Pipe()
+			t.Cleanup(func() { w.Close() })
+			r := quiet(tc.opts...)
+			r.OnDomainPrepare(func(*hookkit.Domain) error { t.Error("the handler ran without its payload"); return nil })
+			var stdout, stderr strings.Builder
+			code := r.Run(tc.ctx, []string{"/etc/libvirt/hooks/qemu", "vm1", "prepare", "begin", "-"}, stdin, &stdout, &stderr)
+			assert.Equal(t, hookkit.ExitFailure, code)
+			assert.Equal(t, tc.wantStderr, stderr.String())
+			assert.Empty(t, stdout.String())
 		})
 	}
 }
