@@ -38,6 +38,8 @@ func TestMergeResults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []float64{1, 3}, merged[0].Times)
 	assert.Equal(t, []float64{2, 4}, merged[1].Times)
+	assert.Equal(t, [][]float64{{1}, {3}}, merged[0].rounds, "each export is a round")
+	assert.Equal(t, []float64{2000, 4000}, rows(merged)[1].roundMedians, "round medians in ms")
 
 	tests := []struct {
 		name string
@@ -110,7 +112,7 @@ func TestWritePivot(t *testing.T) {
 }
 
 func TestTarget(t *testing.T) {
-	medians := map[string]float64{"prepare: hookkit": 1.8, "prepare: empty Go": 1.7, "prepare: bash": 5}
+	medians := map[string]medianRecord{"prepare: hookkit": {median: 1.8}, "prepare: empty Go": {median: 1.7}, "prepare: bash": {median: 5}}
 	tests := []struct {
 		spec  string
 		ratio float64
@@ -145,11 +147,31 @@ func TestTarget(t *testing.T) {
 }
 
 func TestReadMedians(t *testing.T) {
-	m, err := readMedians(strings.NewReader("storm: hookkit\t310.5\nno tab line\nstorm: empty Go\t300\n"))
+	m, err := readMedians(strings.NewReader("storm: hookkit\t310.5\t300,320\nno tab line\nstorm: empty Go\t300\n"))
 	require.NoError(t, err)
-	assert.Equal(t, map[string]float64{"storm: hookkit": 310.5, "storm: empty Go": 300}, m)
-	_, err = readMedians(strings.NewReader("x\tnot-a-number\n"))
-	assert.Error(t, err)
+	assert.Equal(t, map[string]medianRecord{
+		"storm: hookkit":  {median: 310.5, rounds: []float64{300, 320}},
+		"storm: empty Go": {median: 300},
+	}, m)
+	for _, bad := range []string{"x\tnot-a-number\n", "x\t1\t2,y\n"} {
+		_, err = readMedians(strings.NewReader(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+// TestCheckRounds checks the targets table: the ratio of the medians, and its range over the rounds.
+func TestCheckRounds(t *testing.T) {
+	medians := filepath.Join(t.TempDir(), "medians.tsv")
+	require.NoError(t, os.WriteFile(medians, []byte(
+		"p: hookkit\t1.10\t1.0,1.2,1.1\n"+
+			"p: empty Go\t1.00\t1.0,1.0,1.0\n"+
+			"p: bash\t5.00\t5.0,5.0\n"), 0o644))
+	var b bytes.Buffer
+	require.NoError(t, runCheck([]string{"-medians", medians, "p: hookkit <= 1.1 * p: empty Go", "p: hookkit <= 0.3 * p: bash"}, &b))
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 4)
+	assert.Equal(t, "| p: hookkit ≤ 1.10× p: empty Go | 1.10× | 1.00–1.20× (3 rounds, 2 met) | met |", lines[2])
+	assert.Equal(t, "| p: hookkit ≤ 0.30× p: bash | 0.22× | – | met |", lines[3], "no range when the round counts differ")
 }
 
 func TestStormDomain(t *testing.T) {

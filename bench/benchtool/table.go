@@ -14,10 +14,11 @@ import (
 	"strings"
 )
 
-// result is one command of a hyperfine JSON export.
+// result is one command of a hyperfine JSON export, or of several exports merged.
 type result struct {
-	Command string    `json:"command"`
-	Times   []float64 `json:"times"` // seconds
+	Command string      `json:"command"`
+	Times   []float64   `json:"times"` // seconds
+	rounds  [][]float64 // the times of each merged export, in order (set by mergeResults)
 }
 
 // readExport reads the results of a hyperfine --export-json file.
@@ -57,8 +58,12 @@ func readExports(paths []string) ([]result, error) {
 }
 
 // mergeResults appends the times of rs to the commands of the same name in into.
+// Each export's times are also kept as a round of their own.
 func mergeResults(into, rs []result) ([]result, error) {
 	if into == nil {
+		for i := range rs {
+			rs[i].rounds = [][]float64{slices.Clone(rs[i].Times)}
+		}
 		return rs, nil
 	}
 	if len(rs) != len(into) {
@@ -69,6 +74,7 @@ func mergeResults(into, rs []result) ([]result, error) {
 			return nil, fmt.Errorf("command %d is %q, the first export has %q", i, r.Command, into[i].Command)
 		}
 		into[i].Times = append(into[i].Times, r.Times...)
+		into[i].rounds = append(into[i].rounds, r.Times)
 	}
 	return into, nil
 }
@@ -89,11 +95,13 @@ func quantile(xs []float64, q float64) float64 {
 // median returns the median of xs.
 func median(xs []float64) float64 { return quantile(xs, 0.5) }
 
-// row is one line of a table: a command's name and its median and quartiles in milliseconds.
+// row is one line of a table: a command's name and its median and quartiles in milliseconds, and the
+// median of each round.
 type row struct {
 	name             string
 	runs             int
 	median, p25, p75 float64
+	roundMedians     []float64
 }
 
 func rows(rs []result) []row {
@@ -105,6 +113,9 @@ func rows(rs []result) []row {
 			median: 1000 * median(r.Times),
 			p25:    1000 * quantile(r.Times, 0.25),
 			p75:    1000 * quantile(r.Times, 0.75),
+		}
+		for _, t := range r.rounds {
+			out[i].roundMedians = append(out[i].roundMedians, 1000*median(t))
 		}
 	}
 	return out
@@ -215,7 +226,7 @@ func runTable(args []string, w io.Writer) error {
 	var refs multiFlag
 	fs.Var(&refs, "ref", "name of a reference command for a ratio column (repeatable)")
 	floor := fs.String("floor", "", "name of the shell floor command, for the 'above floor' column")
-	medians := fs.String("medians", "", "append 'key name<TAB>median ms' lines to this file, for check")
+	medians := fs.String("medians", "", "append 'key name<TAB>median ms<TAB>round medians' lines to this file, for check")
 	key := fs.String("key", "", "prefix of the names written to the medians file, e.g. 'prepare 5 KB: '")
 	pivot := fs.String("pivot", "", "command names are 'row<SEP>column': print one column per column name, with SEP this string")
 	if err := fs.Parse(args); err != nil {
@@ -248,25 +259,48 @@ func runTable(args []string, w io.Writer) error {
 		return err
 	}
 	for _, r := range rs {
-		fmt.Fprintf(mf, "%s%s\t%.6f\n", *key, r.name, r.median)
+		rounds := make([]string, len(r.roundMedians))
+		for i, m := range r.roundMedians {
+			rounds[i] = strconv.FormatFloat(m, 'f', 6, 64)
+		}
+		fmt.Fprintf(mf, "%s%s\t%.6f\t%s\n", *key, r.name, r.median, strings.Join(rounds, ","))
 	}
 	return mf.Close()
 }
 
-// readMedians reads the 'name<TAB>median' lines written by table -medians.
-func readMedians(r io.Reader) (map[string]float64, error) {
-	m := map[string]float64{}
+// medianRecord is a command's median over all its runs and its median in each round, in milliseconds.
+type medianRecord struct {
+	median float64
+	rounds []float64
+}
+
+// readMedians reads the 'name<TAB>median<TAB>round,medians' lines written by table -medians (the round
+// medians are optional).
+func readMedians(r io.Reader) (map[string]medianRecord, error) {
+	m := map[string]medianRecord{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		name, v, ok := strings.Cut(sc.Text(), "\t")
 		if !ok {
 			continue
 		}
+		v, rounds, _ := strings.Cut(v, "\t")
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
 			return nil, fmt.Errorf("medians: %q: %w", sc.Text(), err)
 		}
-		m[name] = f
+		rec := medianRecord{median: f}
+		for _, x := range strings.Split(rounds, ",") {
+			if x == "" {
+				continue
+			}
+			f, err := strconv.ParseFloat(x, 64)
+			if err != nil {
+				return nil, fmt.Errorf("medians: %q: %w", sc.Text(), err)
+			}
+			rec.rounds = append(rec.rounds, f)
+		}
+		m[name] = rec
 	}
 	return m, sc.Err()
 }
@@ -297,8 +331,8 @@ func parseTarget(s string) (target, error) {
 	return t, nil
 }
 
-// evaluate returns the ratio A/B and whether it meets the target.
-func (t target) evaluate(m map[string]float64) (float64, bool, error) {
+// evaluate returns the ratio A/B of the medians and whether it meets the target.
+func (t target) evaluate(m map[string]medianRecord) (float64, bool, error) {
 	a, ok := m[t.a]
 	if !ok {
 		return 0, false, fmt.Errorf("no median for %q", t.a)
@@ -307,8 +341,22 @@ func (t target) evaluate(m map[string]float64) (float64, bool, error) {
 	if !ok {
 		return 0, false, fmt.Errorf("no median for %q", t.b)
 	}
-	r := a / b
+	r := a.median / b.median
 	return r, r <= t.max, nil
+}
+
+// roundRatios returns the ratio A/B of the medians of each round, when both commands ran in the same
+// number of rounds (two or more): how far the figure moves within one benchmark run.
+func (t target) roundRatios(m map[string]medianRecord) []float64 {
+	a, b := m[t.a].rounds, m[t.b].rounds
+	if len(a) < 2 || len(a) != len(b) {
+		return nil
+	}
+	out := make([]float64, len(a))
+	for i := range a {
+		out[i] = a[i] / b[i]
+	}
+	return out
 }
 
 func runCheck(args []string, w io.Writer) error {
@@ -326,8 +374,8 @@ func runCheck(args []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "| target | measured | result |")
-	fmt.Fprintln(w, "|---|--:|---|")
+	fmt.Fprintln(w, "| target | measured | per round (min–max) | result |")
+	fmt.Fprintln(w, "|---|--:|--:|---|")
 	for _, s := range fs.Args() {
 		t, err := parseTarget(s)
 		if err != nil {
@@ -341,7 +389,12 @@ func runCheck(args []string, w io.Writer) error {
 		if ok {
 			verdict = "met"
 		}
-		fmt.Fprintf(w, "| %s ≤ %.2f× %s | %.2f× | %s |\n", t.a, t.max, t.b, r, verdict)
+		spread := "–"
+		if rr := t.roundRatios(m); rr != nil {
+			spread = fmt.Sprintf("%.2f–%.2f× (%d rounds, %d met)", slices.Min(rr), slices.Max(rr), len(rr),
+				len(slices.DeleteFunc(slices.Clone(rr), func(x float64) bool { return x > t.max })))
+		}
+		fmt.Fprintf(w, "| %s ≤ %.2f× %s | %.2f× | %s | %s |\n", t.a, t.max, t.b, r, spread, verdict)
 	}
 	return nil
 }
