@@ -1,6 +1,7 @@
 package hookkit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -337,6 +338,13 @@ func (s *callState) load(stdin io.Reader) error {
 //
 //go:noinline
 func (s *callState) loadWithin(ctx context.Context, stdin io.Reader) error {
+	switch stdin.(type) {
+	case nil, *bytes.Reader, *strings.Reader, *bytes.Buffer: // in memory: a Read never blocks
+		if err := s.load(stdin); err != nil {
+			return err
+		}
+		return context.Cause(ctx) // nil unless ctx has already ended
+	}
 	done := make(chan error, 1)
 	go func() { done <- s.load(stdin) }()
 	select {
