@@ -61,9 +61,7 @@ func (r *Router) runProcess(args []string, stdin io.Reader, stdout, stderr io.Wr
 	}
 	p.arm(cfg.timeout, deadline)
 	code := r.run(ctx, args, stdin, stdout, stderr, p)
-	if !p.claim() {
-		select {} // the watchdog is answering and exiting
-	}
+	p.answerOrWait()
 	return code
 }
 
@@ -90,6 +88,14 @@ const (
 // nil process (Run) the call always answers.
 func (p *process) claim() bool {
 	return p == nil || p.answer.CompareAndSwap(0, answerCall) || p.answer.Load() == answerCall
+}
+
+// answerOrWait claims the answer for the call, or, when the watchdog has claimed it, blocks for good:
+// the watchdog is answering and exits the process.
+func (p *process) answerOrWait() {
+	if !p.claim() {
+		select {}
+	}
 }
 
 // setLate records how the watchdog reports the call once run has parsed it.
@@ -240,9 +246,7 @@ func (s *callState) log() *slog.Logger {
 // fail writes the one stderr line of a failed call and returns ExitFailure. Under Main it first claims
 // the answer; when the watchdog has claimed it, fail never returns: the watchdog answers and exits.
 func (s *callState) fail(err error) int {
-	if !s.proc.claim() {
-		select {}
-	}
+	s.proc.answerOrWait()
 	return s.writeFail(err)
 }
 
@@ -259,9 +263,7 @@ func (r *Router) parse(ctx context.Context, args []string, stderr io.Writer, pro
 	program := programName(cfg.name, args)
 	inv, err := ParseInvocation(args, cfg.driver)
 	if err != nil {
-		if !proc.claim() {
-			select {}
-		}
+		proc.answerOrWait()
 		fmt.Fprintf(stderr, "%s: %v\n", printable(program), err)
 		fmt.Fprintf(stderr, "usage: %s <object> <op> <subop> [<extra>]\n"+
 			"  a libvirt hook built with hookkit: install it as /etc/libvirt/hooks/<driver> or <driver>.d/<name>;\n"+
@@ -411,9 +413,7 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		// callbacks directly, not by context.AfterFunc, which would give the context a map of children
 		// to allocate in every process.)
 		err = serve()
-		if !proc.claim() {
-			select {} // the watchdog is answering and exiting
-		}
+		proc.answerOrWait()
 	} else {
 		done := make(chan error, 1)
 		go func() { done <- serve() }()
