@@ -391,8 +391,13 @@ func runCheck(args []string, w io.Writer) error {
 		}
 		spread := "–"
 		if rr := t.roundRatios(m); rr != nil {
-			spread = fmt.Sprintf("%.2f–%.2f× (%d rounds, %d met)", slices.Min(rr), slices.Max(rr), len(rr),
-				len(slices.DeleteFunc(slices.Clone(rr), func(x float64) bool { return x > t.max })))
+			met := 0
+			for _, x := range rr {
+				if x <= t.max {
+					met++
+				}
+			}
+			spread = fmt.Sprintf("%.2f–%.2f× (%d rounds, %d met)", slices.Min(rr), slices.Max(rr), len(rr), met)
 		}
 		fmt.Fprintf(w, "| %s ≤ %.2f× %s | %.2f× | %s | %s |\n", t.a, t.max, t.b, r, spread, verdict)
 	}
