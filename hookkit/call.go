@@ -17,24 +17,26 @@ import (
 // Call is one hook invocation, as http.Request is one HTTP request: what libvirt passed in argv and on stdin,
 // the context the handler runs under, and the typed views of the payload.
 //
-// A Call is handed to handlers by the Router; tests build one through package hookkittest.
+// A Call is handed to handlers by the Router; tests build one through package hookkittest. A Call and
+// its payloads are safe for use by the functions a handler starts with Go.
 type Call struct {
 	Invocation
 
-	ctx       context.Context
-	logger    *slog.Logger
-	newLogger func() *slog.Logger // builds logger on first use
-	input     []byte
-	output    []byte // set by ReplaceXML on filter calls
+	ctx    context.Context
+	logger func() *slog.Logger // the call's logger, built on first use
+	input  []byte
 
 	once    sync.Once
 	index   *docIndex
 	scanErr error
 
+	mu      sync.Mutex // guards what follows
+	output  []byte     // set by ReplaceXML on filter calls
 	domain  *Domain
 	network *Network
 	port    *NetworkPort
 	daemon  *Daemon
+	group   *group // the functions started by Go
 }
 
 // Context returns the call's context: cancelled when the deadline passes or the hook gets SIGTERM.
@@ -48,12 +50,9 @@ func (c *Call) Context() context.Context {
 // Logger returns the hook's logger, with the invocation as attributes. It never writes to stdout or stderr.
 func (c *Call) Logger() *slog.Logger {
 	if c.logger == nil {
-		if c.newLogger == nil {
-			return slog.New(slog.DiscardHandler)
-		}
-		c.logger = c.newLogger()
+		return slog.New(slog.DiscardHandler)
 	}
-	return c.logger
+	return c.logger()
 }
 
 // Input returns stdin exactly as libvirt wrote it. For migrate it carries secrets: never log it.
@@ -61,10 +60,17 @@ func (c *Call) Input() []byte { return c.input }
 
 // XML returns the current document: what the last ReplaceXML set, or the input.
 func (c *Call) XML() []byte {
-	if c.output != nil {
-		return c.output
+	if out := c.replaced(); out != nil {
+		return out
 	}
 	return c.input
+}
+
+// replaced returns what ReplaceXML set, or nil.
+func (c *Call) replaced() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.output
 }
 
 // ErrNotFilter is returned by ReplaceXML for an invocation whose stdout libvirt does not read.
@@ -77,7 +83,10 @@ func (c *Call) ReplaceXML(doc []byte) error {
 	if !c.Filter() {
 		return ErrNotFilter
 	}
-	c.output = bytes.Clone(doc)
+	doc = bytes.Clone(doc)
+	c.mu.Lock()
+	c.output = doc
+	c.mu.Unlock()
 	return nil
 }
 
@@ -98,9 +107,6 @@ func (c *Call) scan() (*docIndex, error) {
 // Domain returns the <domain> payload of a domain hook (qemu, lxc, libxl, bhyve) or of the legacy network
 // plugged/unplugged hooks. It fails when stdin is not a well-formed document holding a <domain>.
 func (c *Call) Domain() (*Domain, error) {
-	if c.domain != nil {
-		return c.domain, nil
-	}
 	ix, err := c.scan()
 	if err != nil {
 		return nil, err
@@ -108,15 +114,16 @@ func (c *Call) Domain() (*Domain, error) {
 	if !ix.hasDomain {
 		return nil, &XMLError{Offset: -1, Msg: fmt.Sprintf("no <domain> in the <%s> document", ix.root)}
 	}
-	c.domain = &Domain{Call: c, ident: &ix.dom, span: ix.domSpan}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.domain == nil {
+		c.domain = &Domain{Call: c, ident: &ix.dom, span: ix.domSpan}
+	}
 	return c.domain, nil
 }
 
 // Network returns the <network> of a network hook's <hookData>.
 func (c *Call) Network() (*Network, error) {
-	if c.network != nil {
-		return c.network, nil
-	}
 	ix, err := c.scan()
 	if err != nil {
 		return nil, err
@@ -124,15 +131,16 @@ func (c *Call) Network() (*Network, error) {
 	if !ix.hasNet {
 		return nil, &XMLError{Offset: -1, Msg: fmt.Sprintf("no <network> in the <%s> document", ix.root)}
 	}
-	c.network = &Network{Call: c, ident: &ix.net, span: ix.netSpan}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.network == nil {
+		c.network = &Network{Call: c, ident: &ix.net, span: ix.netSpan}
+	}
 	return c.network, nil
 }
 
 // Port returns the <networkport> of a port-created or port-deleted hook's <hookData>.
 func (c *Call) Port() (*NetworkPort, error) {
-	if c.port != nil {
-		return c.port, nil
-	}
 	ix, err := c.scan()
 	if err != nil {
 		return nil, err
@@ -140,16 +148,34 @@ func (c *Call) Port() (*NetworkPort, error) {
 	if !ix.hasPort {
 		return nil, &XMLError{Offset: -1, Msg: fmt.Sprintf("no <networkport> in the <%s> document", ix.root)}
 	}
-	c.port = &NetworkPort{Call: c, ident: &ix.port, span: ix.portSpan}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.port == nil {
+		c.port = &NetworkPort{Call: c, ident: &ix.port, span: ix.portSpan}
+	}
 	return c.port, nil
 }
 
 // Daemon returns the view of a daemon hook (start, shutdown, reload), which has no payload.
 func (c *Call) Daemon() (*Daemon, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.daemon == nil {
 		c.daemon = &Daemon{Call: c}
 	}
 	return c.daemon, nil
+}
+
+// lazy is a value made on first use, once, also when several goroutines ask for it at the same time.
+type lazy[T any] struct {
+	once sync.Once
+	v    *T
+	err  error
+}
+
+func (l *lazy[T]) get(build func() (*T, error)) (*T, error) {
+	l.once.Do(func() { l.v, l.err = build() })
+	return l.v, l.err
 }
 
 // Domain is the payload of a domain hook: the <domain> libvirt wrote on stdin. It embeds the Call, so
@@ -158,7 +184,7 @@ type Domain struct {
 	*Call
 	ident  *domainIdent
 	span   span
-	config *libvirtxml.Domain
+	config lazy[libvirtxml.Domain]
 }
 
 // Name returns the domain's <name>.
@@ -178,14 +204,13 @@ func (d *Domain) ID() (id int, ok bool) {
 
 // Config returns the whole <domain> as libvirt's own Go model, parsed on first use.
 func (d *Domain) Config() (*libvirtxml.Domain, error) {
-	if d.config == nil {
+	return d.config.get(func() (*libvirtxml.Domain, error) {
 		var cfg libvirtxml.Domain
 		if err := cfg.Unmarshal(string(d.input[d.span.start:d.span.end])); err != nil {
 			return nil, fmt.Errorf("parse <domain>: %w", err)
 		}
-		d.config = &cfg
-	}
-	return d.config, nil
+		return &cfg, nil
+	})
 }
 
 // MetadataXML returns the bytes of the element in namespace ns under <metadata>, as libvirt wrote them.
@@ -251,7 +276,7 @@ type Network struct {
 	*Call
 	ident  *networkIdent
 	span   span
-	config *libvirtxml.Network
+	config lazy[libvirtxml.Network]
 }
 
 // Name returns the network's <name>.
@@ -265,14 +290,13 @@ func (n *Network) Bridge() string { return n.ident.bridge }
 
 // Config returns the whole <network> as libvirt's own Go model, parsed on first use.
 func (n *Network) Config() (*libvirtxml.Network, error) {
-	if n.config == nil {
+	return n.config.get(func() (*libvirtxml.Network, error) {
 		var cfg libvirtxml.Network
 		if err := cfg.Unmarshal(string(n.input[n.span.start:n.span.end])); err != nil {
 			return nil, fmt.Errorf("parse <network>: %w", err)
 		}
-		n.config = &cfg
-	}
-	return n.config, nil
+		return &cfg, nil
+	})
 }
 
 // NetworkPort is the payload of a port-created or port-deleted hook: the <networkport> inside <hookData>.
@@ -280,7 +304,7 @@ type NetworkPort struct {
 	*Call
 	ident  *portIdent
 	span   span
-	config *libvirtxml.NetworkPort
+	config lazy[libvirtxml.NetworkPort]
 }
 
 // UUID returns the port's own <uuid>.
@@ -306,14 +330,13 @@ func (p *NetworkPort) Network() (*Network, error) { return p.Call.Network() }
 
 // Config returns the whole <networkport> as libvirt's own Go model, parsed on first use.
 func (p *NetworkPort) Config() (*libvirtxml.NetworkPort, error) {
-	if p.config == nil {
+	return p.config.get(func() (*libvirtxml.NetworkPort, error) {
 		var cfg libvirtxml.NetworkPort
 		if err := cfg.Unmarshal(string(p.input[p.span.start:p.span.end])); err != nil {
 			return nil, fmt.Errorf("parse <networkport>: %w", err)
 		}
-		p.config = &cfg
-	}
-	return p.config, nil
+		return &cfg, nil
+	})
 }
 
 // Daemon is the view of a daemon hook (start, shutdown, reload): it has no payload; Extra holds "start",

@@ -1,6 +1,7 @@
 package hookkit_test
 
 import (
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -109,4 +110,23 @@ func ExampleRouter_OnDomainRelease() {
 	// Output:
 	// hooktest is gone: from snapshot
 	// hooktest will come back: keep its state
+}
+
+func ExampleCall_Go() {
+	r := hookkit.New(hookkit.WithLogger(slog.New(slog.DiscardHandler)))
+	r.OnDomainPrepare(func(dom *hookkit.Domain) error {
+		// Two slow set-up steps at once. The call answers libvirt when both have returned; the first
+		// error (or panic) fails it and cancels the other's context.
+		dom.Go(func(ctx context.Context) error {
+			return nil // e.g. create the VM's bridge
+		})
+		dom.Go(func(ctx context.Context) error {
+			var disks []string
+			_ = disks[0] // a bug: with the go statement, a Go stack dump would reach libvirt
+			return nil
+		})
+		return nil
+	})
+	fmt.Print(hookkittest.Run(r, hookkittest.Event(event.QEMU, "prepare")).Stderr)
+	// Output: qemu: qemu hooktest prepare begin: panic: runtime error: index out of range [0] with length 0
 }

@@ -37,6 +37,8 @@ func TestProcessContract(t *testing.T) {
 		{"success", withName(prepare, "ok"), 0, "", ""},
 		{"error", withName(prepare, "fail"), 1, "qemu: qemu fail prepare begin: refused by policy\n", ""},
 		{"panic: one line, no stack", withName(prepare, "panic"), 1, "qemu: qemu panic prepare begin: panic: assignment to entry in nil map\n", ""},
+		{"panic in a function started by Call.Go: one line, no stack", withName(prepare, "gopanic"), 1, "qemu: qemu gopanic prepare begin: panic: assignment to entry in nil map\n", ""},
+		{"runtime.Goexit: answered at once", withName(prepare, "goexit"), 1, "qemu: qemu goexit prepare begin: handler called runtime.Goexit instead of returning (t.FailNow and require.* do; in a hook, return an error)\n", ""},
 		{"deadline", withName(prepare, "hang"), 1, "qemu: qemu hang prepare begin: timed out after 2s\n", ""},
 		{"installed in qemu.d", withName(prepare, "fail").InDir("10-policy"), 1, "10-policy: qemu fail prepare begin: refused by policy\n", ""},
 		{"filter output", withName(restore, "filter"), 0, "", ""},
@@ -71,6 +73,15 @@ func TestProcessContract(t *testing.T) {
 			}
 		})
 	}
+
+	// The documented limit of the contract: a panic on a goroutine started with the go statement ends the
+	// process inside the Go runtime (exit 2, Go's own message and stack). Call.Go is the way around it.
+	t.Run("panic in a go statement's goroutine: the runtime's exit 2", func(t *testing.T) {
+		res := hookkittest.Exec(t, bin, withName(prepare, "rawgo"))
+		assert.Equal(t, 2, res.Code)
+		assert.True(t, strings.HasPrefix(res.Stderr, "panic: assignment to entry in nil map"), res.Stderr)
+		assert.Contains(t, res.Stderr, "goroutine ")
+	})
 
 	t.Run("environment as libvirt gives it", func(t *testing.T) {
 		res := hookkittest.Exec(t, bin, withName(prepare, "env").InDir("50-env"))

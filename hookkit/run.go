@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -231,15 +232,15 @@ type callState struct {
 	known   bool // libvirt is known to make this call, so stdin must be the payload the event table names
 	stderr  io.Writer
 	proc    *process // nil under Run
+	logOnce sync.Once
 	logger  *slog.Logger
 }
 
 // log returns the call's logger, built on first use: a hook that logs nothing does not pay for
-// formatting attributes.
+// formatting attributes. The handlers, the functions they start with Go and the watchdog may all ask
+// for it first.
 func (s *callState) log() *slog.Logger {
-	if s.logger == nil {
-		s.logger = s.r.logger(s.program, s.inv)
-	}
+	s.logOnce.Do(func() { s.logger = s.r.logger(s.program, s.inv) })
 	return s.logger
 }
 
@@ -271,7 +272,7 @@ func (r *Router) parse(ctx context.Context, args []string, stderr io.Writer, pro
 		return nil, ExitUsage
 	}
 	s := &callState{r: r, program: program, inv: inv, stderr: stderr, proc: proc}
-	s.c = &Call{Invocation: inv, ctx: ctx, newLogger: s.log}
+	s.c = &Call{Invocation: inv, ctx: ctx, logger: s.log}
 	proc.setLate(func(cause error) int {
 		code := s.writeFail(cause) // the answer first: logging must never delay it
 		logBounded(func() { s.log().Error("hook cut off before it answered", "cause", cause.Error()) })
@@ -386,17 +387,6 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		h = r.mws[i](h)
 	}
 
-	// serve runs the handlers, turning a panic into an error; its stack goes only to the log.
-	serve := func() (err error) {
-		defer func() {
-			if v := recover(); v != nil {
-				stack := string(debug.Stack())
-				logBounded(func() { log().Error("handler panicked", "panic", fmt.Sprint(v), "stack", stack) })
-				err = fmt.Errorf("panic: %v", v)
-			}
-		}()
-		return h.ServeHook(c)
-	}
 	failed := func(err error, late bool) int {
 		code := fail(err) // the answer first: logging must never delay it
 		logBounded(func() {
@@ -411,12 +401,17 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		// Whoever claims the answer first gives it: the handlers returning, or proc's watchdog when the
 		// deadline passes or a signal comes first. (The watchdog is called by proc's timer and signal
 		// callbacks directly, not by context.AfterFunc, which would give the context a map of children
-		// to allocate in every process.)
-		err = serve()
+		// to allocate in every process.) After a Goexit this goroutine, Main's, cannot return: the
+		// answer and the exit happen in report.
+		s.serve(h, func(e error) {
+			if err = e; e == goexitError("handler") {
+				proc.exit(failed(e, false))
+			}
+		})
 		proc.answerOrWait()
 	} else {
 		done := make(chan error, 1)
-		go func() { done <- serve() }()
+		go s.serve(h, func(e error) { done <- e })
 		select {
 		case err = <-done:
 		case <-ctx.Done():
@@ -426,15 +421,53 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 	if err != nil {
 		return failed(err, false)
 	}
-	if c.Filter() && c.output != nil {
-		if _, err := scanDocument(c.output, "domain"); err != nil {
+	if out := c.replaced(); c.Filter() && out != nil {
+		if _, err := scanDocument(out, "domain"); err != nil {
 			return fail(fmt.Errorf("filter produced a document libvirt would reject: %w", err))
 		}
-		if _, err := stdout.Write(c.output); err != nil {
+		if _, err := stdout.Write(out); err != nil {
 			return fail(fmt.Errorf("write the new XML to stdout: %w", err))
 		}
 	}
 	return ExitOK
+}
+
+// serve runs the handlers h, waits for the functions they started with Call.Go and reports the
+// result, whichever way the handlers ended (see guard).
+func (s *callState) serve(h Handler, report func(error)) {
+	guard(s.c.logger, "handler", func() error { return h.ServeHook(s.c) }, func(err error) { report(s.c.finish(err)) })
+}
+
+// guard calls fn and then report with fn's outcome: its error; "panic: <value>" after a panic, whose
+// stack goes to the log only; a goexitError after runtime.Goexit. report is called from a deferred call,
+// because a goroutine that called Goexit never returns to its caller (t.FailNow and testify's require
+// call it: a test that uses them in a handler must get its failure, not a timeout). who names fn in
+// the log.
+func guard(log func() *slog.Logger, who string, fn func() error, report func(error)) {
+	var err error
+	returned := false
+	defer func() {
+		if v := recover(); v != nil {
+			stack := string(debug.Stack())
+			logBounded(func() { log().Error(who+" panicked", "panic", fmt.Sprint(v), "stack", stack) })
+			err = fmt.Errorf("panic: %v", v)
+		} else if !returned {
+			stack := string(debug.Stack())
+			logBounded(func() { log().Error(who+" called runtime.Goexit", "stack", stack) })
+			err = goexitError(who)
+		}
+		report(err)
+	}()
+	err = fn()
+	returned = true
+}
+
+// goexitError is the error of a handler, or of a function started by Call.Go, that called
+// runtime.Goexit instead of returning; its value names which.
+type goexitError string
+
+func (e goexitError) Error() string {
+	return string(e) + " called runtime.Goexit instead of returning (t.FailNow and require.* do; in a hook, return an error)"
 }
 
 // candidates returns the routes registered for the invocation's driver and op, in registration order.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,13 @@ func TestExitContract(t *testing.T) {
 				})
 			},
 			wantStderr: "qemu: qemu hooktest prepare begin: panic: assignment to entry in nil map\n"},
+		{name: "runtime.Goexit: answered at once, not at the deadline", call: prepare, wantCode: 1,
+			opts: []hookkit.Option{hookkit.WithTimeout(5 * time.Second)},
+			setup: func(r *hookkit.Router) {
+				r.Use(func(next hookkit.Handler) hookkit.Handler { return next }) // Goexit unwinds middleware too
+				r.OnDomainPrepare(func(*hookkit.Domain) error { runtime.Goexit(); return nil })
+			},
+			wantStderr: "qemu: qemu hooktest prepare begin: handler called runtime.Goexit instead of returning (t.FailNow and require.* do; in a hook, return an error)\n"},
 		{name: "truncated XML", call: prepare.WithStdin(fixture[:100]), wantCode: 1,
 			setup:      func(r *hookkit.Router) { r.OnDomainPrepare(func(*hookkit.Domain) error { return nil }) },
 			wantStderr: "qemu: qemu hooktest prepare begin: malformed XML on stdin at line 3, byte 100: unexpected end of input: <uuid> is not closed\n"},

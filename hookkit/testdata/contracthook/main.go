@@ -3,9 +3,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -21,6 +23,20 @@ func main() {
 		case "panic":
 			var m map[string]int
 			m["boom"]++
+		case "goexit":
+			runtime.Goexit() // what t.FailNow does: the handler never returns
+		case "gopanic": // a panic in a function started by Call.Go
+			d.Go(func(ctx context.Context) error {
+				var m map[string]int
+				m["boom"]++
+				return nil
+			})
+		case "rawgo": // the same panic on a goroutine of the hook's own: nothing can catch it
+			go func() {
+				var m map[string]int
+				m["boom"]++
+			}()
+			select {} // the panic ends the process first
 		case "hang":
 			select {} // ignores its context: the deadline must still answer libvirt
 		case "wait":
