@@ -22,6 +22,10 @@
 // on stderr when a handler fails, panics, times out, or stdin is not the XML libvirt sends; 2 with a usage
 // message when argv is too short. Unknown drivers, ops and subops succeed with a log line unless Strict is
 // set. Logs never go to stdout or stderr.
+//
+// Handlers that do several things at once start them with Call.Go rather than the go statement: a panic
+// on a goroutine of the hook's own making ends the process with a Go stack trace on stderr, which libvirt
+// would show the user; Call.Go turns it into the call's one-line error.
 package hookkit
 
 //go:generate go run ./internal/cmd/eventgen -root ..
