@@ -83,6 +83,22 @@ func TestProcessContract(t *testing.T) {
 		assert.Contains(t, res.Stderr, "goroutine ")
 	})
 
+	// libvirt parses a filter's whole stdout as the new XML: what a handler or a program it starts prints
+	// there must not reach libvirt. Only the document does, or nothing when no handler replaced it.
+	t.Run("a filter's stray stdout never reaches libvirt", func(t *testing.T) {
+		res := hookkittest.Exec(t, bin, withName(restore, "noisy"))
+		require.Equal(t, 0, res.Code, res.Stderr)
+		assert.True(t, strings.HasPrefix(res.Stdout, "<domain"), "stdout starts with %.40q", res.Stdout)
+		assert.Contains(t, res.Stdout, "<name>quiet</name>")
+		assert.NotContains(t, res.Stdout, "noise")
+		assert.NotContains(t, res.Stdout, "debug:")
+
+		res = hookkittest.Exec(t, bin, withName(restore, "noisy-keep"))
+		require.Equal(t, 0, res.Code, res.Stderr)
+		assert.Empty(t, res.Stdout, "no document replaced: libvirt must get nothing and keep its own")
+		assert.Empty(t, res.Stderr)
+	})
+
 	t.Run("environment as libvirt gives it", func(t *testing.T) {
 		res := hookkittest.Exec(t, bin, withName(prepare, "env").InDir("50-env"))
 		require.Equal(t, 1, res.Code)

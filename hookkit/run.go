@@ -397,6 +397,11 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		})
 		return code
 	}
+	late := false // Run stopped waiting for the handlers at the deadline
+	unmute := func() {}
+	if c.Filter() {
+		unmute = muteStdout(stdout) // a no-op unless stdout is a file: under Main, or Run given os.Stdout
+	}
 	if proc != nil {
 		// Whoever claims the answer first gives it: the handlers returning, or proc's watchdog when the
 		// deadline passes or a signal comes first. (The watchdog is called by proc's timer and signal
@@ -415,11 +420,12 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		select {
 		case err = <-done:
 		case <-ctx.Done():
-			return failed(context.Cause(ctx), true)
+			err, late = context.Cause(ctx), true
 		}
 	}
+	unmute()
 	if err != nil {
-		return failed(err, false)
+		return failed(err, late)
 	}
 	if out := c.replaced(); c.Filter() && out != nil {
 		if _, err := scanDocument(out, "domain"); err != nil {

@@ -5,7 +5,7 @@
 //
 //	e2e-fail     prepare fails with a one-line error
 //	e2e-panic    prepare panics
-//	e2e-restore  the restore filter rewrites <description> (package xmldoc)
+//	e2e-restore  the restore filter rewrites <description> (package xmldoc), printing on stdout first
 //	e2e-detach   started schedules a virsh call that runs after the hook returned (package detach)
 //
 // The record and log files are fixed at build time, since libvirt clears the environment:
@@ -89,7 +89,18 @@ func newRouter(records string, logger *slog.Logger) *hookkit.Router {
 	r.Match(hookkit.Name("e2e-reconnect-fail")).OnDomainReconnect(func(dom *hookkit.Domain) error {
 		return fmt.Errorf("e2e refuses to reconnect %s: state lost", dom.Name())
 	})
-	r.Match(hookkit.Name("e2e-restore")).OnDomainRestore(xmldoc.Filter(func(_ *hookkit.Domain, doc *xmldoc.Document) error {
+	r.Match(hookkit.Name("e2e-restore")).OnDomainRestore(xmldoc.Filter(func(dom *hookkit.Domain, doc *xmldoc.Document) error {
+		// Stray output, as debugging code or a chatty tool leaves it: libvirt parses a filter's whole
+		// stdout as the new XML, so the restore succeeds only if none of this reaches it.
+		fmt.Println("restoring", dom.Name())
+		if err := exec.Command("/bin/echo", "a child's stdout").Run(); err != nil {
+			return err
+		}
+		cmd := exec.Command("/bin/echo", "a child's stdout, inherited")
+		cmd.Stdout = os.Stdout
+		if err := cmd.Run(); err != nil {
+			return err
+		}
 		return doc.SetDescription(e2e.RestoredDescription)
 	}))
 	r.Match(hookkit.Name("e2e-detach")).OnDomainStarted(func(dom *hookkit.Domain) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -45,6 +46,16 @@ func main() {
 		case "env":
 			wd, _ := os.Getwd()
 			return fmt.Errorf("driver=%s cwd=%s env=%s", d.Driver, wd, strings.Join(os.Environ(), ","))
+		case "noisy", "noisy-keep": // a filter whose handler, and a program it starts, print on stdout
+			fmt.Println("debug: restoring", d.Name())
+			cmd := exec.Command("/bin/sh", "-c", "echo child noise; sleep 0.2 &")
+			cmd.Stdout = os.Stdout
+			if err := cmd.Run(); err != nil {
+				return err
+			}
+			if d.Object == "noisy" {
+				return d.ReplaceXML([]byte(strings.Replace(string(d.XML()), "<name>noisy</name>", "<name>quiet</name>", 1)))
+			}
 		case "filter":
 			return d.ReplaceXML([]byte(strings.Replace(string(d.XML()), "<name>filter</name>", "<name>filtered</name>", 1)))
 		}
