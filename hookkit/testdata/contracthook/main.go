@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"os/exec"
 	"runtime"
@@ -38,6 +39,10 @@ func main() {
 				m["boom"]++
 			}()
 			select {} // the panic ends the process first
+		case "logprintf": // the log package's default output is the process's stderr
+			log.SetFlags(0)
+			log.Printf("debug: checking %s", d.Name())
+			return errors.New("refused by policy")
 		case "hang":
 			select {} // ignores its context: the deadline must still answer libvirt
 		case "wait":
