@@ -3,6 +3,7 @@ package hookkit
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // group is the set of functions a call started with Go: an errgroup.Group that also turns a panic or a
@@ -12,8 +13,8 @@ type group struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 	once   sync.Once
-	err    error // the first error; written once, read after wg.Wait
-	seen   bool  // Wait has returned err to a handler, which decides what it means (guarded by Call.mu)
+	err    error       // the first error; written once, read after wg.Wait
+	seen   atomic.Bool // Wait has returned err to a handler, which decides what it means
 }
 
 // Go runs fn on a goroutine of its own, for a handler that does several slow things at once (set up two
@@ -44,48 +45,41 @@ func (c *Call) Go(fn func(ctx context.Context) error) {
 // nil. It returns at once when Go was never called. The error it returns is the handler's to return or
 // to handle: the Router does not fail the call for it again.
 func (c *Call) Wait() error {
-	err := c.wait()
-	if err != nil {
-		c.mu.Lock()
-		c.group.seen = true
-		c.mu.Unlock()
-	}
-	return err
-}
-
-// wait waits for the functions started by Go and returns their first error.
-func (c *Call) wait() error {
-	c.mu.Lock()
-	g := c.group
-	c.mu.Unlock()
+	g := c.currentGroup()
 	if g == nil {
 		return nil
 	}
 	g.wg.Wait()
+	if g.err != nil {
+		g.seen.Store(true)
+	}
 	return g.err
 }
 
 // finish ends the call's group after the handlers ran: it cancels the functions' context with the
-// handlers' error, if any, and waits for them. It returns the handlers' error, else the group's.
+// handlers' error, if any, and waits for them. It returns the handlers' error, else the group's unless
+// Wait handed that to a handler.
 func (c *Call) finish(err error) error {
-	c.mu.Lock()
-	g := c.group
-	c.mu.Unlock()
+	g := c.currentGroup()
 	if g == nil {
 		return err
 	}
 	if err != nil {
 		g.cancel(err)
 	}
-	gerr := c.wait()
+	g.wg.Wait()
 	g.cancel(nil) // every function has returned: release the context
-	c.mu.Lock()
-	seen := g.seen
-	c.mu.Unlock()
-	if err == nil && !seen {
-		err = gerr
+	if err == nil && !g.seen.Load() {
+		err = g.err
 	}
 	return err
+}
+
+// currentGroup returns the call's group, or nil when Go was never called.
+func (c *Call) currentGroup() *group {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.group
 }
 
 func (c *Call) ensureGroup() *group {
