@@ -166,6 +166,7 @@ func (s *Store) List(uuid string) ([]string, error) {
 			keys = append(keys, key)
 		}
 	}
+	sort.Strings(keys) // file names sort "a-b.json" before "a.json"; the keys themselves are what is sorted
 	return keys, nil
 }
 

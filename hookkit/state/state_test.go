@@ -138,7 +138,8 @@ func TestLayoutAndModes(t *testing.T) {
 func TestListDeleteClear(t *testing.T) {
 	dir := t.TempDir()
 	s := state.Open(state.Options{Dir: dir})
-	for _, k := range []string{"portforward", "bridge", "gpu"} {
+	// "gpu-1" < "gpu" as file names ("gpu-1.json" < "gpu.json") but not as keys.
+	for _, k := range []string{"portforward", "bridge", "gpu", "gpu-1"} {
 		require.NoError(t, s.Save(uuid1, k, k))
 	}
 	require.NoError(t, s.Save(uuid2, "bridge", "br1"))
@@ -147,7 +148,7 @@ func TestListDeleteClear(t *testing.T) {
 
 	keys, err := s.List(uuid1)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"bridge", "gpu", "portforward"}, keys)
+	assert.Equal(t, []string{"bridge", "gpu", "gpu-1", "portforward"}, keys)
 	doms, err := s.Domains()
 	require.NoError(t, err)
 	assert.Equal(t, []string{uuid2, uuid1}, doms)
@@ -156,7 +157,7 @@ func TestListDeleteClear(t *testing.T) {
 	require.NoError(t, s.Delete(uuid1, "gpu"), "deleting twice is fine")
 	keys, err = s.List(uuid1)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"bridge", "portforward"}, keys)
+	assert.Equal(t, []string{"bridge", "gpu-1", "portforward"}, keys)
 
 	require.NoError(t, s.Clear(uuid1))
 	require.NoError(t, s.Clear(uuid1), "clearing twice is fine")
