@@ -14,7 +14,11 @@
 //	defer l.Release()
 //
 // A lock is an flock(2) on the file <Dir>/<name>.lock (Dir defaults to
-// /run/lock/hookkit, created 0700). The kernel drops the lock when the holder
+// /run/lock/hookkit, created 0700). Acquire refuses a Dir that another user owns
+// or may write to: /run/lock is writable by every user, and whoever creates
+// /run/lock/hookkit first could otherwise hold any lock or remove a held one's
+// file. The pid in a timeout error is the holder's as the kernel reports it
+// (/proc/locks), whatever program took the lock. The kernel drops the lock when the holder
 // exits or crashes, so a killed hook never leaves a stale lock behind. Locks are
 // per open file: two Acquire calls in the same process exclude each other too, so
 // a lock also serialises goroutines. The lock file is opened close-on-exec, so

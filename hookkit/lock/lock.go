@@ -121,6 +121,9 @@ func Acquire(ctx context.Context, name string, opts Options) (*Lock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
+	if err := checkDir(dir); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
 	path := filepath.Join(dir, name+".lock")
 
 	var deadline <-chan time.Time
@@ -209,19 +212,75 @@ func samePath(f *os.File, path string) (bool, error) {
 	return os.SameFile(fi, pi), nil
 }
 
-// heldError describes the current holder, naming its pid when the lock file
-// records one.
-func heldError(path string) error {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-			if pid == os.Getpid() {
-				return fmt.Errorf("held by this process (pid %d)", pid)
-			}
-			return fmt.Errorf("held by another process (pid %d)", pid)
+// checkDir refuses a lock directory that another user could tamper with. The
+// default one sits in /run/lock, which every user may write to (mode 1777): a user
+// who created /run/lock/hookkit first could hold any lock (and so fail every hook
+// that needs it) or remove a held lock's file and let two holders in at once. The
+// directory must be owned by this user or by root and not be writable by group or
+// others; the check follows symbolic links to the directory they point to.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		if euid := os.Geteuid(); int(st.Uid) != euid && st.Uid != 0 {
+			return fmt.Errorf("%s is owned by uid %d, not by this user (uid %d) or root: another user could hold or remove its locks; remove it or fix its owner", dir, st.Uid, euid)
 		}
 	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("%s is writable by group or others (mode %04o): another user could hold or remove its locks; chmod go-w it", dir, perm)
+	}
+	return nil
+}
+
+// heldError describes the current holder, naming its pid when the kernel says
+// which process holds the lock (Linux's /proc/locks). The pid a holder writes into
+// the lock file is not enough: the lock may now be held by a process that is not
+// a hookkit one (flock(1), for example) while the file still names the last
+// hookkit holder, perhaps long gone.
+func heldError(path string) error {
+	if pid := flockHolder(path); pid > 0 {
+		if pid == os.Getpid() {
+			return fmt.Errorf("held by this process (pid %d)", pid)
+		}
+		return fmt.Errorf("held by another process (pid %d)", pid)
+	}
 	return errors.New("held by another process")
+}
+
+// flockHolder returns the pid of the process holding a flock on the file at path,
+// as /proc/locks gives it, or 0 when that cannot be told.
+func flockHolder(path string) int {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0
+	}
+	locks, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return 0
+	}
+	dev := uint64(st.Dev)
+	major := (dev>>8)&0xfff | (dev>>32)&^0xfff
+	minor := dev&0xff | (dev>>12)&^0xff
+	want := fmt.Sprintf("%02x:%02x:%d", major, minor, st.Ino)
+	// "1: FLOCK  ADVISORY  WRITE 4242 00:1a:1234 0 EOF"; a waiter's line has "->" after the number.
+	for line := range strings.Lines(string(locks)) {
+		f := strings.Fields(line)
+		if len(f) >= 6 && f[1] == "FLOCK" && f[5] == want {
+			if pid, err := strconv.Atoi(f[4]); err == nil {
+				return pid
+			}
+		}
+	}
+	return 0
 }
 
 // With runs fn while holding the named lock and releases it afterwards, also

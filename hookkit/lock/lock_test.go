@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -227,6 +228,24 @@ func TestContextCancel(t *testing.T) {
 	}
 }
 
+// TestHolderFromKernel: the pid in the error is the process that holds the lock now, as the kernel
+// says, not the last hookkit holder the lock file records (which may be gone, while something else,
+// such as flock(1), holds the file).
+func TestHolderFromKernel(t *testing.T) {
+	if _, err := os.Stat("/proc/locks"); err != nil {
+		t.Skip("no /proc/locks")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "fw.lock")
+	require.NoError(t, os.WriteFile(path, []byte("    999999\n"), 0o600)) // a holder long gone
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)) // not through package lock
+	_, err = lock.Acquire(t.Context(), "fw", lock.Options{Dir: dir, Timeout: -1})
+	assert.EqualError(t, err, fmt.Sprintf("lock fw: held by this process (pid %d)", os.Getpid()))
+}
+
 func TestSameProcessHolder(t *testing.T) {
 	dir := t.TempDir()
 	held, err := lock.Acquire(t.Context(), "self", lock.Options{Dir: dir})
@@ -278,6 +297,24 @@ func TestDirErrors(t *testing.T) {
 	}{
 		{"dir is a file", file, "lock x: mkdir " + file + ": not a directory"},
 		{"parent is a file", filepath.Join(file, "sub"), "lock x: mkdir " + file + ": not a directory"},
+	}
+	// A directory another user could write to, or owns, would let that user hold or remove any lock
+	// (the default one is in /run/lock, mode 1777 on Debian and Ubuntu).
+	shared := filepath.Join(base, "shared")
+	require.NoError(t, os.Mkdir(shared, 0o700))
+	require.NoError(t, os.Chmod(shared, 0o1777))
+	tests = append(tests, struct{ name, dir, want string }{"writable by others", shared,
+		"lock x: " + shared + " is writable by group or others (mode 0777): another user could hold or remove its locks; chmod go-w it"})
+	if os.Geteuid() == 0 {
+		foreign := filepath.Join(base, "foreign")
+		require.NoError(t, os.Mkdir(foreign, 0o700))
+		require.NoError(t, os.Chown(foreign, 65534, 65534))
+		tests = append(tests, struct{ name, dir, want string }{"owned by another user", foreign,
+			"lock x: " + foreign + " is owned by uid 65534, not by this user (uid 0) or root: another user could hold or remove its locks; remove it or fix its owner"})
+		link := filepath.Join(base, "link")
+		require.NoError(t, os.Symlink(foreign, link))
+		tests = append(tests, struct{ name, dir, want string }{"symlink to a directory of another user", link,
+			"lock x: " + link + " is owned by uid 65534, not by this user (uid 0) or root: another user could hold or remove its locks; remove it or fix its owner"})
 	}
 	if os.Geteuid() != 0 {
 		ro := filepath.Join(base, "ro")
