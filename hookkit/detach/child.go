@@ -3,7 +3,6 @@ package detach
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +44,10 @@ func MaybeRunChild() {
 // status.
 func runChild() int {
 	os.Unsetenv(childEnv) // a job that detaches again starts a fresh supervisor
-	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+	// Caught, not ignored: an ignored signal stays ignored in the command the supervisor execs (a
+	// pipeline in it would then print "Broken pipe" errors instead of ending quietly), a caught one is
+	// reset to its default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP, syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 
@@ -53,9 +55,9 @@ func runChild() int {
 	f := os.NewFile(specFD, "detach-spec")
 	br := bufio.NewReader(f)
 	line, err := br.ReadBytes('\n')
-	var sp spec
+	var sp *spec
 	if err == nil {
-		err = json.Unmarshal(line, &sp)
+		sp, err = unmarshalSpec(line)
 	}
 	if err != nil {
 		logf("detach", "cannot read what to run: %v", err)
@@ -85,9 +87,9 @@ func runChild() int {
 		}
 	}
 	if sp.Job != "" {
-		return runJob(&sp, sigs)
+		return runJob(sp, sigs)
 	}
-	return runCommand(&sp, sigs)
+	return runCommand(sp, sigs)
 }
 
 func runJob(sp *spec, sigs <-chan os.Signal) int {
@@ -144,6 +146,9 @@ func runCommand(sp *spec, sigs <-chan os.Signal) int {
 		Stdin:  os.Stdin,
 		Stdout: os.Stdout,
 		Stderr: os.Stderr,
+		// A process group of its own, so that the timeout and a forwarded signal reach whatever the
+		// command started too (a script's children), not the command alone.
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	if cmd.Dir == "" {
 		cmd.Dir = "/"
@@ -156,6 +161,7 @@ func runCommand(sp *spec, sigs <-chan os.Signal) int {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	group := func(sig syscall.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig) }
 
 	var timeout, kill <-chan time.Time
 	if sp.Timeout > 0 {
@@ -165,16 +171,19 @@ func runCommand(sp *spec, sigs <-chan os.Signal) int {
 	for {
 		select {
 		case s := <-sigs:
-			_ = cmd.Process.Signal(s)
+			group(s.(syscall.Signal))
 		case <-timeout:
 			timedOut = true
 			logf(label, "timed out after %s: sending SIGTERM", sp.Timeout)
-			_ = cmd.Process.Signal(syscall.SIGTERM)
+			group(syscall.SIGTERM)
 			kill = time.After(killGrace)
 		case <-kill:
 			logf(label, "still running %s after SIGTERM: sending SIGKILL", killGrace)
-			_ = cmd.Process.Kill()
+			group(syscall.SIGKILL)
 		case err := <-done:
+			if timedOut {
+				group(syscall.SIGKILL) // what the command started and left behind is past the timeout too
+			}
 			took := time.Since(begin).Round(time.Millisecond)
 			code := cmd.ProcessState.ExitCode()
 			switch {

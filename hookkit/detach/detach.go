@@ -44,13 +44,64 @@ type Options struct {
 
 // spec is what the supervisor is told to do.
 type spec struct {
+	Job     string
+	Path    string   // command to run; empty for a job
+	Args    []string // the command's argv, or the job's args
+	Env     []string // the command's environment; nil (a job) inherits the supervisor's
+	Dir     string
+	Delay   time.Duration
+	Timeout time.Duration
+}
+
+// wireSpec is a spec as it travels through the pipe, in JSON. Its strings travel as bytes (base64),
+// because JSON replaces invalid UTF-8, such as a Latin-1 file name in an argument, with U+FFFD, and the
+// command must get exactly the bytes it was given. An empty Env stays empty (no omitempty): a command
+// given cmd.Env = []string{} runs with no environment, as under os/exec.
+type wireSpec struct {
 	Job     string        `json:"job,omitempty"`
-	Path    string        `json:"path,omitempty"` // command to run; empty for a job
-	Args    []string      `json:"args"`           // the command's argv, or the job's args
-	Env     []string      `json:"env,omitempty"`  // the command's environment
-	Dir     string        `json:"dir,omitempty"`
+	Path    []byte        `json:"path,omitempty"`
+	Args    [][]byte      `json:"args"`
+	Env     [][]byte      `json:"env"`
+	Dir     []byte        `json:"dir,omitempty"`
 	Delay   time.Duration `json:"delay,omitempty"`
 	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+func (s *spec) marshal() ([]byte, error) {
+	return json.Marshal(wireSpec{Job: s.Job, Path: []byte(s.Path), Args: toBytes(s.Args), Env: toBytes(s.Env),
+		Dir: []byte(s.Dir), Delay: s.Delay, Timeout: s.Timeout})
+}
+
+func unmarshalSpec(b []byte) (*spec, error) {
+	var w wireSpec
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, err
+	}
+	return &spec{Job: w.Job, Path: string(w.Path), Args: fromBytes(w.Args), Env: fromBytes(w.Env),
+		Dir: string(w.Dir), Delay: w.Delay, Timeout: w.Timeout}, nil
+}
+
+// toBytes and fromBytes convert keeping nil and empty apart.
+func toBytes(ss []string) [][]byte {
+	if ss == nil {
+		return nil
+	}
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+func fromBytes(bs [][]byte) []string {
+	if bs == nil {
+		return nil
+	}
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
 }
 
 func (s *spec) label() string {
@@ -78,8 +129,8 @@ var (
 // defaults to "/"), and its Stdin, Stdout, Stderr, ExtraFiles and SysProcAttr
 // must be unset: output goes to opts.LogFile.
 //
-// A command that cannot be found fails here; one that fails later (after the
-// hook exited) reports in the log file. Start marks every descriptor of the
+// A command that cannot be found, or is not an executable file, fails here; one
+// that fails later (after the hook exited) reports in the log file. Start marks every descriptor of the
 // calling process above stderr close-on-exec.
 func Start(cmd *exec.Cmd, opts Options) (pid int, err error) {
 	if cmd == nil {
@@ -98,12 +149,21 @@ func Start(cmd *exec.Cmd, opts Options) (pid int, err error) {
 	}
 	path := cmd.Path
 	if !filepath.IsAbs(path) {
-		// A relative path would resolve against the child's working directory.
-		abs, err := filepath.Abs(path)
+		// As under os/exec, a relative path is relative to cmd.Dir when it is set; make it absolute here,
+		// where this process's working directory is the one the caller meant.
+		abs, err := filepath.Abs(filepath.Join(cmd.Dir, path))
 		if err != nil {
 			return 0, fmt.Errorf("detach %s: %w", name, err)
 		}
 		path = abs
+	}
+	// The supervisor starts the command after the hook has exited, where nobody sees its error but the
+	// log: a path that names no executable file (a typo, the usual mistake with the absolute paths a
+	// cleared environment calls for) fails now.
+	if fi, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("detach %s: %w", name, err)
+	} else if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
+		return 0, fmt.Errorf("detach %s: %s is not an executable file", name, path)
 	}
 	env := cmd.Env
 	if env == nil {
@@ -121,7 +181,7 @@ func start(sp *spec, opts Options) (int, error) {
 	if !wired.Load() {
 		return 0, fmt.Errorf("detach %s: this program does not call detach.MaybeRunChild() at the start of main (hookkit's Router.Main does)", label)
 	}
-	payload, err := json.Marshal(sp)
+	payload, err := sp.marshal()
 	if err != nil {
 		return 0, fmt.Errorf("detach %s: %w", label, err)
 	}

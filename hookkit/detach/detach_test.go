@@ -246,8 +246,11 @@ func TestOutcomesAreLogged(t *testing.T) {
 		{"command exit status", func(o detach.Options) (int, error) { return detach.Start(cmd("echo"), o) }, detach.Options{},
 			[]string{"to stdout\n", "to stderr\n", `exited with status 3 after`}},
 		{"command cannot start", func(o detach.Options) (int, error) {
-			return detach.Start(exec.Command("/nonexistent/hookkit-cmd", "x"), o)
-		}, detach.Options{}, []string{`starting /nonexistent/hookkit-cmd x`, `hookkit-cmd: cannot start: fork/exec /nonexistent/hookkit-cmd: no such file or directory`}},
+			// Executable but not a program: Start accepts it, exec(2) in the supervisor refuses it.
+			bad := filepath.Join(t.TempDir(), "hookkit-cmd")
+			require.NoError(t, os.WriteFile(bad, []byte("not a program\n"), 0o755))
+			return detach.Start(exec.Command(bad, "x"), o)
+		}, detach.Options{}, []string{`hookkit-cmd x`, `hookkit-cmd: cannot start: fork/exec .*/hookkit-cmd: exec format error`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,5 +341,84 @@ func BenchmarkStart(b *testing.B) {
 		if _, err := argsJob.Start(opts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestStartRefusesWhatCannotRun: the command runs after the hook exited, where only the log would see
+// its error, so Start checks that it names an executable file.
+func TestStartRefusesWhatCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "notes.txt")
+	require.NoError(t, os.WriteFile(plain, []byte("x"), 0o644))
+	tests := []struct {
+		name string
+		cmd  *exec.Cmd
+		want string
+	}{
+		{"missing absolute path", exec.Command("/usr/bin/no-such-virsh", "list"), "detach no-such-virsh: stat /usr/bin/no-such-virsh: no such file or directory"},
+		{"a directory", exec.Command(dir), "detach " + filepath.Base(dir) + ": " + dir + " is not an executable file"},
+		{"not executable", exec.Command(plain), "detach notes.txt: " + plain + " is not an executable file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pid, err := detach.Start(tt.cmd, detach.Options{Immediate: true})
+			assert.EqualError(t, err, tt.want)
+			assert.Zero(t, pid)
+		})
+	}
+}
+
+// TestCommandAsOSExecRunsIt: the detached command gets what os/exec would give it, byte for byte: its
+// arguments (not valid UTF-8 here), an empty environment when cmd.Env is empty, a relative path
+// resolved against cmd.Dir, and default signal dispositions (nothing ignored).
+func TestCommandAsOSExecRunsIt(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("HOOKKIT_TEST_SECRET", "hunter2")
+	script := filepath.Join(dir, "probe.sh")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\nprintf 'arg=%s\\n' \"$1\"\nenv\ngrep SigIgn /proc/self/status\n"), 0o755))
+	run := func(t *testing.T, cmd *exec.Cmd) string {
+		log := filepath.Join(t.TempDir(), "log")
+		_, err := detach.Start(cmd, detach.Options{Immediate: true, LogFile: log})
+		require.NoError(t, err)
+		return waitLog(t, log, regexp.MustCompile(`exited with status|cannot start`))
+	}
+	cmd := exec.Command("./probe.sh", "caf\xe9")
+	cmd.Dir = dir
+	cmd.Env = []string{}
+	out := run(t, cmd)
+	assert.Contains(t, out, "arg=caf\xe9\n", "argument bytes unchanged")
+	assert.NotContains(t, out, "hunter2", "no environment variable of the hook's")
+	assert.NotContains(t, out, "PATH=", "no environment variable of the hook's")
+	assert.Contains(t, out, "SigIgn:\t0000000000000000\n", "no signal ignored")
+	assert.Contains(t, out, "exited with status 0")
+
+	// A nil Env inherits the hook's environment, as under os/exec.
+	cmd = exec.Command(script, "x")
+	assert.Contains(t, run(t, cmd), "exited with status 0")
+}
+
+// TestTimeoutStopsWhatTheCommandStarted: Timeout reaches the command's children too.
+func TestTimeoutStopsWhatTheCommandStarted(t *testing.T) {
+	dir := t.TempDir()
+	log, pidFile := filepath.Join(dir, "log"), filepath.Join(dir, "sleep.pid")
+	_, err := detach.Start(exec.Command("/bin/sh", "-c", `sleep 300 & echo $! > "$1"; wait`, "sh", pidFile),
+		detach.Options{Immediate: true, LogFile: log, Timeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	waitLog(t, log, regexp.MustCompile(`signal: terminated after`))
+	b, err := os.ReadFile(pidFile)
+	require.NoError(t, err)
+	sleepPID, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", sleepPID))
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			return // gone (or a zombie waiting for init)
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(sleepPID, syscall.SIGKILL)
+			t.Fatalf("the command's child %d still runs after the timeout", sleepPID)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -30,8 +30,12 @@
 // keeps the write end open until it exits; the supervisor waits for end of file on
 // it, so by default the work starts only once the hook process is gone and libvirt
 // has its answer; then it sleeps Options.Delay, runs the command (as its child, in
-// the same session and process group) or the registered Go function, enforces
-// Options.Timeout, and writes a start line and an exit line to the log.
+// the same session and in a process group of its own, so that the timeout and
+// forwarded signals reach what the command starts too) or the registered Go
+// function, enforces Options.Timeout, and writes a start line and an exit line to
+// the log. The command gets exactly what os/exec would give it: its arguments and
+// environment byte for byte (an empty cmd.Env stays empty), a relative path
+// resolved against cmd.Dir, and default signal dispositions.
 //
 // Because the supervisor is the same binary, the program must call
 // MaybeRunChild first thing in main; hookkit's Router.Main does. Start refuses to
@@ -43,8 +47,8 @@
 // is re-parented to init (or the nearest subreaper, such as systemd), which reaps
 // it. No zombie is left behind: by default the supervisor cannot exit before the
 // hook does, and with Immediate, Start reaps it in a goroutine. The returned pid is the supervisor's, which is
-// also its session and process-group id: kill -TERM -<pid> stops the work; the
-// supervisor forwards SIGTERM and SIGINT to a command.
+// also its session id: kill -TERM <pid> stops the work; the supervisor forwards
+// SIGTERM and SIGINT to a command's process group.
 //
 // In a test that runs a handler in-process, pass Options.Immediate, or the work
 // waits for the test binary to exit; a test binary that starts work must call
