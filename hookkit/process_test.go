@@ -40,6 +40,7 @@ func TestProcessContract(t *testing.T) {
 		{"panic in a function started by Call.Go: one line, no stack", withName(prepare, "gopanic"), 1, "qemu: qemu gopanic prepare begin: panic: assignment to entry in nil map\n", ""},
 		{"runtime.Goexit: answered at once", withName(prepare, "goexit"), 1, "qemu: qemu goexit prepare begin: handler called runtime.Goexit instead of returning (t.FailNow and require.* do; in a hook, return an error)\n", ""},
 		{"the handler's own stderr lines come first (log.Printf)", withName(prepare, "logprintf"), 1, "debug: checking logprintf\nqemu: qemu logprintf prepare begin: refused by policy\n", ""},
+		{"programs a handler runs get SIGPIPE's default action", withName(prepare, "sigpipe"), 1, "qemu: qemu sigpipe prepare begin: SIGPIPE ignored in a child: false\n", ""},
 		{"deadline", withName(prepare, "hang"), 1, "qemu: qemu hang prepare begin: timed out after 2s\n", ""},
 		{"installed in qemu.d", withName(prepare, "fail").InDir("10-policy"), 1, "10-policy: qemu fail prepare begin: refused by policy\n", ""},
 		{"filter output", withName(restore, "filter"), 0, "", ""},

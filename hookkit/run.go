@@ -40,8 +40,9 @@ const signalArmDelay = 5 * time.Millisecond
 // Main runs the router as libvirt's hook program and exits: it is Run with os.Args and the standard
 // streams, under a deadline and a context cancelled on SIGTERM or SIGINT. It never returns.
 func (r *Router) Main() {
-	childhook.Run()                // a detached supervisor started by package detach never comes back from here
-	signal.Ignore(syscall.SIGPIPE) // a write to a closed stdout must fail with EPIPE, not kill the hook silently
+	childhook.Run() // a detached supervisor started by package detach never comes back from here
+	// SIGPIPE is not ignored: an ignored signal stays ignored in every program a handler runs. A filter's
+	// document goes out through a descriptor other than 1 (see muteStdout), where a closed pipe is EPIPE.
 	os.Exit(r.runProcess(os.Args, os.Stdin, os.Stdout, os.Stderr, &process{exit: os.Exit}))
 }
 
@@ -398,9 +399,11 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 		return code
 	}
 	late := false // Run stopped waiting for the handlers at the deadline
-	unmute := func() {}
 	if c.Filter() {
-		unmute = muteStdout(stdout) // a no-op unless stdout is a file: under Main, or Run given os.Stdout
+		// A no-op unless stdout is a file: under Main, or Run given os.Stdout.
+		var unmute func()
+		stdout, unmute = muteStdout(stdout)
+		defer unmute()
 	}
 	if proc != nil {
 		// Whoever claims the answer first gives it: the handlers returning, or proc's watchdog when the
@@ -423,7 +426,6 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 			err, late = context.Cause(ctx), true
 		}
 	}
-	unmute()
 	if err != nil {
 		return failed(err, late)
 	}

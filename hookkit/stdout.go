@@ -6,24 +6,28 @@ import (
 	"syscall"
 )
 
-// muteStdout points the hook's stdout at /dev/null while a filter's handlers run, and returns the
-// function that points it back. Whatever a handler, a library it calls or a program it starts prints on
-// stdout would otherwise reach libvirt ahead of the document: libvirt parses a migrate or restore hook's
-// whole stdout as the new XML and fails the operation, and a <driver>.d script after this one gets it as
-// its input. Only the Router writes to stdout, once, after the handlers returned.
+// muteStdout points the hook's stdout at /dev/null while a filter's handlers run. It returns the writer
+// the Router writes the document to, a close-on-exec duplicate of the original stdout, and the function
+// that points stdout back and closes the duplicate. Whatever a handler, a library it calls or a program
+// it starts prints on stdout would otherwise reach libvirt ahead of the document: libvirt parses a
+// migrate or restore hook's whole stdout as the new XML and fails the operation, and a <driver>.d script
+// after this one gets it as its input.
 //
 // Writes are dropped rather than sent to stderr or the log: a migrate document carries secrets, and a
-// handler that prints it must not leak it anywhere. The original stdout is kept on a close-on-exec
-// duplicate, so that programs the handlers start cannot hold it open (libvirt waits until every copy of
-// the hook's stdout is closed). When stdout is not a file, or a step fails, nothing is changed.
-func muteStdout(w io.Writer) (unmute func()) {
+// handler that prints it must not leak it anywhere. The duplicate is close-on-exec, so programs the
+// handlers start cannot hold libvirt's pipe open (libvirt waits until every copy of the hook's stdout is
+// closed). Being a descriptor other than 1, a write to it that finds libvirt's end closed fails with
+// EPIPE instead of raising SIGPIPE, which is why Main need not ignore SIGPIPE (an ignored signal would
+// stay ignored in every program the handlers run). When stdout is not a file, or a step fails, nothing
+// is changed and w is returned as is.
+func muteStdout(w io.Writer) (out io.Writer, unmute func()) {
 	f, ok := w.(*os.File)
 	if !ok {
-		return func() {}
+		return w, func() {}
 	}
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return func() {}
+		return w, func() {}
 	}
 	saved := -1
 	_ = rc.Control(func(fd uintptr) {
@@ -43,10 +47,11 @@ func muteStdout(w io.Writer) (unmute func()) {
 		saved = int(dup)
 	})
 	if saved < 0 {
-		return func() {}
+		return w, func() {}
 	}
-	return func() {
+	orig := os.NewFile(uintptr(saved), f.Name())
+	return orig, func() {
 		_ = rc.Control(func(fd uintptr) { _ = dupOnto(saved, int(fd)) })
-		syscall.Close(saved)
+		orig.Close()
 	}
 }

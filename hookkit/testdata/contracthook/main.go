@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,16 @@ func main() {
 			log.SetFlags(0)
 			log.Printf("debug: checking %s", d.Name())
 			return errors.New("refused by policy")
+		case "sigpipe": // is SIGPIPE ignored in a program the handler runs?
+			out, err := exec.Command("/bin/grep", "SigIgn", "/proc/self/status").Output()
+			if err != nil {
+				return err
+			}
+			mask, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(string(out), "SigIgn:")), 16, 64)
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("SIGPIPE ignored in a child: %v", mask&(1<<(13-1)) != 0)
 		case "hang":
 			select {} // ignores its context: the deadline must still answer libvirt
 		case "wait":
