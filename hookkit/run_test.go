@@ -210,6 +210,32 @@ func TestExitContract(t *testing.T) {
 			wantStderr: "qemu: qemu hooktest restore begin: filter produced a document libvirt would reject: malformed XML*"},
 		{name: "unchanged filter prints nothing", call: hookkittest.Event(event.QEMU, "restore"), wantCode: 0,
 			setup: func(r *hookkit.Router) { r.OnDomainRestore(func(d *hookkit.Domain) error { return nil }) }},
+		// What libxml2, and so libvirt, refuses though encoding/xml accepts it: the filter must fail, not
+		// hand libvirt a document that aborts the restore.
+		{name: "filter output with an attribute twice fails", call: hookkittest.Event(event.QEMU, "restore"), wantCode: 1,
+			setup: func(r *hookkit.Router) {
+				r.OnDomainRestore(func(d *hookkit.Domain) error {
+					return d.ReplaceXML([]byte(`<domain><devices><graphics type='vnc' passwd='a' passwd='b'/></devices></domain>`))
+				})
+			},
+			wantStderr: "qemu: qemu hooktest restore begin: filter produced a document libvirt would reject: malformed XML on stdin at line 1, byte 49: attribute passwd appears twice in element <graphics>\n"},
+		{name: "filter output with a malformed XML declaration fails", call: hookkittest.Event(event.QEMU, "restore"), wantCode: 1,
+			setup: func(r *hookkit.Router) {
+				r.OnDomainRestore(func(d *hookkit.Domain) error {
+					return d.ReplaceXML([]byte(`<?xml version='1.0'encoding='UTF-8'?><domain/>`))
+				})
+			},
+			wantStderr: "qemu: qemu hooktest restore begin: filter produced a document libvirt would reject: malformed XML on stdin at line 1, byte 19: malformed XML declaration: unexpected text (pseudo-attributes are version, encoding and standalone, in that order, separated by white space)\n"},
+		{name: "a bad reference is not quoted: it may be part of a password", call: hookkittest.Event(event.QEMU, "restore"), wantCode: 1,
+			setup: func(r *hookkit.Router) {
+				r.OnDomainRestore(func(d *hookkit.Domain) error {
+					return d.ReplaceXML([]byte(`<domain><devices><graphics type='vnc' passwd='s3cr&etPass;word'/></devices></domain>`))
+				})
+			},
+			wantStderr: "qemu: qemu hooktest restore begin: filter produced a document libvirt would reject: malformed XML on stdin at line 1, byte 50: invalid entity or character reference (allowed: &lt; &gt; &amp; &apos; &quot;, and &#N; or &#xN; of a character XML allows)\n"},
+		{name: "stdin with an attribute twice", call: prepare.WithStdin([]byte(`<domain type='kvm' type='qemu'><name>x</name></domain>`)), wantCode: 1,
+			setup:      func(r *hookkit.Router) { r.OnDomainPrepare(func(*hookkit.Domain) error { return nil }) },
+			wantStderr: "qemu: qemu hooktest prepare begin: malformed XML on stdin at line 1, byte 19: attribute type appears twice in element <domain>\n"},
 		{name: "ReplaceXML outside a filter fails", call: prepare, wantCode: 1,
 			setup: func(r *hookkit.Router) {
 				r.OnDomainPrepare(func(d *hookkit.Domain) error { return d.ReplaceXML([]byte("<domain/>")) })

@@ -301,11 +301,103 @@ func (s *scanner) procInst() error {
 	if len(body) > len(name) && !isSpace(body[len(name)]) {
 		return s.fail(start+2+len(name), "expected space after the processing instruction target")
 	}
-	if strings.EqualFold(string(name), "xml") && (string(name) != "xml" || start != 0) {
-		return s.fail(start, "XML declaration not at the start of the input")
+	if strings.EqualFold(string(name), "xml") {
+		if string(name) != "xml" || start != 0 {
+			return s.fail(start, "XML declaration not at the start of the input")
+		}
+		if at, msg := checkXMLDecl(body[len(name):]); msg != "" {
+			return s.fail(start+2+len(name)+at, "malformed XML declaration: %s", msg)
+		}
 	}
 	s.pos += 2 + end + 2
 	return nil
+}
+
+// checkXMLDecl checks what follows "<?xml" in the XML declaration, up to "?>", against XML 1.0's
+// grammar: version, then optionally encoding, then optionally standalone, each after white space, in
+// that order. libvirt (libxml2) refuses a declaration that breaks it, and encoding/xml does not check
+// it. It returns the offset in decl and what is wrong, or "" when nothing is.
+func checkXMLDecl(decl []byte) (at int, msg string) {
+	i := 0
+	pseudo := func(name string) (value string, ok bool, at int, msg string) {
+		j := i
+		for j < len(decl) && isSpace(decl[j]) {
+			j++
+		}
+		if j == i || !bytes.HasPrefix(decl[j:], []byte(name)) {
+			return "", false, 0, ""
+		}
+		j += len(name)
+		for j < len(decl) && isSpace(decl[j]) {
+			j++
+		}
+		if j >= len(decl) || decl[j] != '=' {
+			return "", false, j, "expected = after " + name
+		}
+		j++
+		for j < len(decl) && isSpace(decl[j]) {
+			j++
+		}
+		if j >= len(decl) || decl[j] != '"' && decl[j] != '\'' {
+			return "", false, j, "expected a quoted value of " + name
+		}
+		end := bytes.IndexByte(decl[j+1:], decl[j])
+		if end < 0 {
+			return "", false, j, "unterminated value of " + name
+		}
+		value = string(decl[j+1 : j+1+end])
+		i = j + 1 + end + 1
+		return value, true, 0, ""
+	}
+	v, ok, at, msg := pseudo("version")
+	switch {
+	case msg != "":
+		return at, msg
+	case !ok:
+		return i, "version is missing or not first"
+	case !validVersion(v):
+		return i, "version must be 1.x"
+	}
+	if v, ok, at, msg := pseudo("encoding"); msg != "" {
+		return at, msg
+	} else if ok && !validEncName(v) {
+		return i, "invalid encoding name"
+	}
+	if v, ok, at, msg := pseudo("standalone"); msg != "" {
+		return at, msg
+	} else if ok && v != "yes" && v != "no" {
+		return i, "standalone must be yes or no"
+	}
+	for i < len(decl) && isSpace(decl[i]) {
+		i++
+	}
+	if i != len(decl) {
+		return i, "unexpected text (pseudo-attributes are version, encoding and standalone, in that order, separated by white space)"
+	}
+	return 0, ""
+}
+
+func validVersion(v string) bool {
+	rest, ok := strings.CutPrefix(v, "1.")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range []byte(rest) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func validEncName(v string) bool {
+	for k, c := range []byte(v) {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if k == 0 && !letter || k > 0 && !letter && !(c >= '0' && c <= '9') && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return v != ""
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -421,6 +513,14 @@ func (s *scanner) startElement() error {
 		if !isQName(an) {
 			return s.fail(s.pos, "attribute name %q in element <%s> is not a name of the form local or prefix:local", an, name)
 		}
+		p, l := splitName(an)
+		for _, a := range attrs {
+			// XML's "Unique Att Spec": libvirt (libxml2) refuses the document ("Attribute x redefined"),
+			// which encoding/xml does not check. The message names the attribute, never a value.
+			if bytes.Equal(a.local, l) && bytes.Equal(a.prefix, p) {
+				return s.fail(s.pos, "attribute %s appears twice in element <%s>", an, name)
+			}
+		}
 		s.pos += n
 		s.skipSpace()
 		if s.pos >= len(s.in) || s.in[s.pos] != '=' {
@@ -457,7 +557,6 @@ func (s *scanner) startElement() error {
 			v = u
 		}
 		// Attribute value normalization, as encoding/xml does not do it either: keep the value as written.
-		p, l := splitName(an)
 		attrs = append(attrs, rawAttr{prefix: p, local: l, value: v})
 		s.pos += 1 + end + 1
 	}
@@ -634,7 +733,9 @@ func (s *scanner) unescape(t []byte, off int) ([]byte, error) {
 		ref := string(t[i+1 : i+semi])
 		r, ok := xmlchar.Ref(ref)
 		if !ok {
-			return nil, s.fail(off+i, "invalid character entity &%s;", ref)
+			// The reference is not quoted: what runs from & to ; may be part of a password in the
+			// migrate XML, and this message reaches libvirt's error and its logs.
+			return nil, s.fail(off+i, "invalid entity or character reference (allowed: &lt; &gt; &amp; &apos; &quot;, and &#N; or &#xN; of a character XML allows)")
 		}
 		out = utf8.AppendRune(out, r)
 		i += semi + 1

@@ -63,6 +63,22 @@ func TestScanStrictness(t *testing.T) {
 		{`<domain><:a/></domain>`, false},
 		{`<domain><input>]]></input></domain>`, false},
 		{`<domain><input>]]&gt;</input></domain>`, true},
+		// What libxml2 (xmllint --noout) refuses and encoding/xml accepts: an attribute twice, and XML
+		// declarations that break the grammar. Each verdict below is xmllint's too.
+		{`<domain type='kvm' type='qemu'/>`, false},
+		{`<domain><a p:x='1' p:x='2' xmlns:p='u'/></domain>`, false},
+		{`<domain><a x='1' p:x='2' xmlns:p='u'/></domain>`, true},
+		{`<?xml version='1.0'?><domain/>`, true},
+		{`<?xml version="1.0" encoding='UTF-8' standalone='yes' ?><domain/>`, true},
+		{`<?xml version = '1.0' ?><domain/>`, true},
+		{`<?xml version='1.1'?><domain/>`, true},
+		{`<?xml?><domain/>`, false},
+		{`<?xml encoding='UTF-8'?><domain/>`, false},
+		{`<?xml version='1.0'encoding='UTF-8'?><domain/>`, false},
+		{`<?xml version='1.0' standalone='yes' encoding='UTF-8'?><domain/>`, false},
+		{`<?xml version='1.0' standalone='maybe'?><domain/>`, false},
+		{`<?xml version='2.0'?><domain/>`, false},
+		{`<?xml version='1.0' encoding='8bit'?><domain/>`, false},
 	} {
 		_, err := scanDocument([]byte(tc.doc), "domain")
 		if tc.ok {
