@@ -257,6 +257,37 @@ func TestEditedValuesReadBack(t *testing.T) {
 	}
 }
 
+// TestEditedCDATAReadsBack: a value set on a CDATA text node reads back as set, carriage returns
+// included (a parser turns a CR inside CDATA into a newline, so such a value is written as text).
+func TestEditedCDATAReadsBack(t *testing.T) {
+	for _, v := range []string{"a\r\nb\rc", "plain", "]]>", "a\nb"} {
+		doc := mustParse(t, "<domain><description><![CDATA[x]]></description></domain>")
+		n, err := doc.Node("/domain/description/text()")
+		require.NoError(t, err)
+		require.NoError(t, n.SetValue(v))
+		again := mustParse(t, string(doc.Bytes()))
+		got, err := again.String("/domain/description")
+		require.NoError(t, err)
+		assert.Equal(t, v, got, "written as %q", doc.Bytes())
+		require.NoError(t, stdxml.Refusal(doc.Bytes()))
+	}
+}
+
+// TestDepthBound: a document nested past the bound is refused with an error, not a stack overflow when
+// it is written back (a fatal error that no recover catches).
+func TestDepthBound(t *testing.T) {
+	deep := func(n int) string { return "<domain>" + strings.Repeat("<a>", n) + strings.Repeat("</a>", n) + "</domain>" }
+	doc, err := Parse([]byte(deep(maxDepth - 1)))
+	require.NoError(t, err, "maxDepth levels, the root included, are fine")
+	require.NoError(t, doc.SetAttr("/domain", "x", "1"))
+	out := string(doc.Bytes())
+	assert.True(t, strings.HasPrefix(out, `<domain x=`), "%.30s", out)
+
+	_, err = Parse([]byte(deep(1_000_000)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "elements nested more than 10000 deep")
+}
+
 func TestParseNormalizesAttributesLikeLibvirt(t *testing.T) {
 	doc := mustParse(t, "<a v='1\n2\t3\r\n4' w='1&#10;2'/>")
 	v, err := doc.String("/a/@v")

@@ -590,6 +590,9 @@ func (p *parser) startTag(start int) error {
 			}
 		}
 	}
+	if len(p.stack) > maxDepth {
+		return p.fail(start, "elements nested more than %d deep", maxDepth)
+	}
 	p.add(n, p.src[start:p.i])
 	if selfClosing {
 		p.closeScope()
@@ -598,6 +601,13 @@ func (p *parser) startTag(start int) error {
 	p.stack = append(p.stack, n)
 	return nil
 }
+
+// maxDepth bounds how deep elements may nest. Writing and querying the tree recurse once per level,
+// about a kilobyte of stack each: a document a million levels deep (7 MB, under the core's stdin bound)
+// overflowed Go's stack, a fatal error no recover catches, so a filter hook died with a Go stack trace.
+// libvirt's own parser (libxml2) refuses documents deeper than 256 levels unless told otherwise, so no
+// document libvirt sends comes near this bound.
+const maxDepth = 10_000
 
 // isNCName reports whether s is an XML name without a colon.
 func isNCName(s string) bool {

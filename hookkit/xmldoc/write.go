@@ -36,6 +36,12 @@ func (w *writer) node(n *node) {
 	case textNode:
 		w.text(n.data)
 	case cdataNode:
+		if strings.ContainsRune(n.data, '\r') {
+			// A parser turns a carriage return inside CDATA into a newline; as text it can be written
+			// as &#13;, so that what was set is what libvirt reads back.
+			w.text(n.data)
+			return
+		}
 		w.b.WriteString("<![CDATA[")
 		w.b.WriteString(strings.ReplaceAll(validText(n.data), "]]>", "]]]]><![CDATA[>"))
 		w.b.WriteString("]]>")
