@@ -227,6 +227,9 @@ func start(sp *spec, opts Options) (int, error) {
 		return 0, fmt.Errorf("detach %s: %w", label, err)
 	}
 	pid := c.Process.Pid
+	// The supervisor has its own copy of the read end. Without ours, a supervisor that died before
+	// reading makes the write below fail (EPIPE) instead of blocking once the pipe is full.
+	r.Close()
 	_, werr := w.Write(payload)
 	if opts.Immediate || werr != nil {
 		w.Close()
