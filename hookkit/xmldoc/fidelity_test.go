@@ -276,7 +276,9 @@ func TestEditedCDATAReadsBack(t *testing.T) {
 // TestDepthBound: a document nested past the bound is refused with an error, not a stack overflow when
 // it is written back (a fatal error that no recover catches).
 func TestDepthBound(t *testing.T) {
-	deep := func(n int) string { return "<domain>" + strings.Repeat("<a>", n) + strings.Repeat("</a>", n) + "</domain>" }
+	deep := func(n int) string {
+		return "<domain>" + strings.Repeat("<a>", n) + strings.Repeat("</a>", n) + "</domain>"
+	}
 	doc, err := Parse([]byte(deep(maxDepth - 1)))
 	require.NoError(t, err, "maxDepth levels, the root included, are fine")
 	require.NoError(t, doc.SetAttr("/domain", "x", "1"))
