@@ -171,6 +171,8 @@ func failureSummary(res *simulate.Result) string {
 		return "still running after the timeout"
 	case res.HeldOpen:
 		return "stdout/stderr held open after it exited"
+	case res.OutputRejected != "":
+		return "its output is XML libvirt rejects"
 	case res.Signal != 0:
 		return "killed by " + res.Signal.String()
 	}

@@ -159,11 +159,16 @@ type Result struct {
 	// HeldOpen: the hook exited, but something it started kept stdout or stderr open past the timeout;
 	// libvirt would still be blocked.
 	HeldOpen bool
-	Duration time.Duration
+	// OutputRejected says why libvirt would refuse what a filter hook that succeeded wrote on stdout
+	// (not well-formed, another root element), or is "": libvirt then aborts the operation.
+	OutputRejected string
+	Duration       time.Duration
 }
 
-// Failed reports whether libvirt sees the call as failed.
-func (res *Result) Failed() bool { return res.ExitCode != 0 || res.TimedOut || res.HeldOpen }
+// Failed reports whether libvirt sees the call as failed, its output included.
+func (res *Result) Failed() bool {
+	return res.ExitCode != 0 || res.TimedOut || res.HeldOpen || res.OutputRejected != ""
+}
 
 // Run makes one call.
 func (r *Runner) Run(ctx context.Context, c Call) (*Result, error) {
@@ -193,7 +198,9 @@ func (r *Runner) Run(ctx context.Context, c Call) (*Result, error) {
 	var errno syscall.Errno
 	switch {
 	case err == nil:
-	case errors.Is(err, exec.ErrWaitDelay):
+	case errors.Is(err, exec.ErrWaitDelay), ctx.Err() != nil && cmd.ProcessState != nil && cmd.ProcessState.Exited():
+		// The hook exited (with any status: os/exec reports ErrWaitDelay only for 0), but what it started
+		// kept its stdout or stderr open until the timeout.
 		res.HeldOpen = true
 		res.ExitCode = cmd.ProcessState.ExitCode()
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the child that holds the pipes, if still in the group
@@ -213,6 +220,9 @@ func (r *Runner) Run(ctx context.Context, c Call) (*Result, error) {
 		res.Stderr = fmt.Appendf(nil, "libvirt:  error : cannot execute binary %s: %s\n", res.Display, strerror(errno))
 	default:
 		return nil, err
+	}
+	if spec := c.Spec(); spec != nil && spec.Filter && !res.Failed() && len(bytes.TrimSpace(res.Stdout)) > 0 {
+		res.OutputRejected = checkOutput(c.Input, res.Stdout)
 	}
 	return res, nil
 }
@@ -238,6 +248,8 @@ func (res *Result) LibvirtError() string {
 		return fmt.Sprintf("(none yet: libvirt has no timeout and would still be waiting for %s after %s)", res.Display, res.Duration.Round(time.Millisecond))
 	case res.HeldOpen:
 		return fmt.Sprintf("(none yet: %s exited, but a process it started keeps its stdout/stderr open, so libvirt would still be blocked after %s)", res.Display, res.Duration.Round(time.Millisecond))
+	case res.OutputRejected != "":
+		return "(an XML error: the hook succeeded, but libvirt fails to parse what it wrote as the new XML)"
 	case res.Signal != 0:
 		status = fmt.Sprintf("fatal signal %d", int(res.Signal))
 	default:
@@ -321,6 +333,8 @@ func (res *Result) Report(w io.Writer, indent string) {
 
 func (res *Result) reportFilter(w io.Writer, indent string) {
 	switch {
+	case res.OutputRejected != "":
+		fmt.Fprintf(w, "%soutput: %s\n", indent, res.OutputRejected)
 	case res.Failed():
 		if len(res.Stdout) > 0 {
 			fmt.Fprintf(w, "%soutput: ignored, the hook failed\n", indent)
@@ -328,9 +342,6 @@ func (res *Result) reportFilter(w io.Writer, indent string) {
 	case len(bytes.TrimSpace(res.Stdout)) == 0:
 		fmt.Fprintf(w, "%soutput: empty: libvirt keeps the input XML unchanged\n", indent)
 	default:
-		if problem := checkOutput(res.Call.Input, res.Stdout); problem != "" {
-			fmt.Fprintf(w, "%soutput: %s\n", indent, problem)
-		}
 		diff := linediff.Unified("input", "output", string(res.Call.Input), string(res.Stdout), 3)
 		if diff == "" {
 			fmt.Fprintf(w, "%soutput: same lines as the input\n", indent)
@@ -347,6 +358,8 @@ func statusText(res *Result) string {
 		return "still running after the timeout; killed"
 	case res.HeldOpen:
 		return "stdout/stderr still open after the timeout"
+	case res.OutputRejected != "":
+		return "exit status 0, but libvirt rejects its output"
 	case res.ExecErr != nil:
 		return fmt.Sprintf("exec failed: %v; libvirt's child exits %d", res.ExecErr, res.ExitCode)
 	case res.Signal != 0:

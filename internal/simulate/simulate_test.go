@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,10 +125,14 @@ func TestHungAndHeldOpen(t *testing.T) {
 		{"hung", "sleep 10\n", true, false},
 		{"background child keeps stdout", "sleep 10 &\nexit 0\n", false, true},
 		{"background child detached properly", "sleep 10 >/dev/null 2>&1 &\nexit 0\n", false, false},
+		// os/exec reports ErrWaitDelay only after a zero exit status: a failing hook whose child holds the
+		// pipes was reported as hung, and the child was left running.
+		{"background child keeps stdout, hook fails", "sleep 10 &\necho $! > \"$HOOKKIT_TEST_PIDFILE\"\nexit 1\n", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := hook(t, tt.body, Options{Timeout: 300 * time.Millisecond})
+			pidFile := filepath.Join(t.TempDir(), "child.pid")
+			r := hook(t, tt.body, Options{Timeout: 300 * time.Millisecond, Env: []string{"HOOKKIT_TEST_PIDFILE=" + pidFile}})
 			res, err := r.Run(context.Background(), Call{Driver: event.Daemon, Object: "-", Op: "start", SubOp: "-", Extra: "start"})
 			require.NoError(t, err)
 			assert.Equal(t, tt.timedOut, res.TimedOut)
@@ -135,6 +140,14 @@ func TestHungAndHeldOpen(t *testing.T) {
 			assert.Equal(t, tt.timedOut || tt.held, res.Failed())
 			if res.Failed() {
 				assert.Contains(t, res.LibvirtError(), "would still be")
+			}
+			if b, err := os.ReadFile(pidFile); err == nil {
+				pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+				require.NoError(t, err)
+				assert.Eventually(t, func() bool {
+					st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+					return err != nil || strings.Contains(string(st), ") Z ")
+				}, 5*time.Second, 20*time.Millisecond, "the child holding the pipes is killed")
 			}
 		})
 	}
@@ -161,6 +174,11 @@ func TestFilterReport(t *testing.T) {
 	buf.Reset()
 	res.Report(&buf, "")
 	assert.Contains(t, buf.String(), "not well-formed XML")
+	// libvirt aborts the operation on output it cannot parse: the call failed, whatever its exit status.
+	assert.True(t, res.Failed())
+	assert.Contains(t, res.OutputRejected, "not well-formed XML")
+	assert.Contains(t, buf.String(), "result: FAILED (exit status 0, but libvirt rejects its output")
+	assert.Equal(t, input, res.Output(), "nothing of the rejected output goes on")
 
 	r = hook(t, "cat >/dev/null\n", Options{})
 	res, err = r.Run(context.Background(), Call{Driver: event.QEMU, Object: "hooktest", Op: "restore", SubOp: "begin", Extra: "-", Input: input})
