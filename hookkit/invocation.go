@@ -63,17 +63,19 @@ func ParseInvocation(argv []string, driver Driver) (Invocation, error) {
 	return inv, nil
 }
 
-// DriverFromPath derives the hook driver from the path libvirt executed: the basename when it names a driver
-// (/etc/libvirt/hooks/qemu, or a symlink named qemu), else the parent directory minus ".d" when the hook is
-// installed as /etc/libvirt/hooks/qemu.d/10-name. It returns "" when neither names a driver.
+// DriverFromPath derives the hook driver from the path libvirt executed: the parent directory minus ".d"
+// when the hook is installed as /etc/libvirt/hooks/qemu.d/10-name, else the basename when it names a driver
+// (/etc/libvirt/hooks/qemu, or a symlink named qemu). The directory comes first: libvirt runs every entry of
+// qemu.d for qemu calls, whatever its name, so qemu.d/network is a qemu hook. It returns "" when neither
+// names a driver.
 func DriverFromPath(path string) Driver {
-	if d := Driver(filepath.Base(path)); d.Valid() {
-		return d
-	}
 	if dir := filepath.Base(filepath.Dir(path)); strings.HasSuffix(dir, ".d") {
 		if d := Driver(strings.TrimSuffix(dir, ".d")); d.Valid() {
 			return d
 		}
+	}
+	if d := Driver(filepath.Base(path)); d.Valid() {
+		return d
 	}
 	return ""
 }

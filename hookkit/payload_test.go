@@ -143,7 +143,10 @@ func TestDriverFromPath(t *testing.T) {
 		"/etc/libvirt/hooks/frob.d/x":           "",
 		"/usr/local/bin/myhook":                 "",
 		"qemu":                                  event.QEMU,
-		"/etc/libvirt/hooks/qemu.d/network":     event.Network, // the basename wins: a symlink named after a driver
+		"/etc/libvirt/hooks/qemu.d/network":     event.QEMU, // libvirt runs every qemu.d entry for qemu calls
+		"/etc/libvirt/hooks/network.d/qemu":     event.Network,
+		"/etc/libvirt/hooks/qemu.d/daemon":      event.QEMU,
+		"/etc/libvirt/hooks/not-a-driver.d/lxc": event.LXC, // no driver's .d directory: the name decides
 		"/etc/libvirt/hooks/libxl.d/50-migrate": event.Libxl,
 	} {
 		assert.Equal(t, want, hookkit.DriverFromPath(path), path)

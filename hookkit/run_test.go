@@ -95,6 +95,14 @@ func TestOnlyTheRegisteredDriverRuns(t *testing.T) {
 	require.Equal(t, 0, hookkittest.Run(r, hookkittest.Event(event.LXC, "start")).Code)
 	require.Equal(t, 0, hookkittest.Run(r, hookkittest.Event(event.QEMU, "start")).Code)
 	assert.Equal(t, []string{"lxc", "domain:lxc", "qemu", "domain:qemu"}, ran)
+
+	// One binary installed in qemu.d under a driver's name (hookkit install --as-d network --all makes
+	// such paths): libvirt calls it for qemu, so it must route as qemu, not as the name says.
+	ran = nil
+	r.OnNetworkStart(func(*hookkit.Network) error { ran = append(ran, "network"); return nil })
+	res := hookkittest.Run(r, hookkittest.Event(event.QEMU, "start").InDir("network"))
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, []string{"qemu", "domain:qemu"}, ran)
 }
 
 func TestExitContract(t *testing.T) {
