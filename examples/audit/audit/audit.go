@@ -15,6 +15,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -95,20 +96,25 @@ func (a *Auditor) Register(r *hookkit.Router) {
 }
 
 // Middleware records each call after the handlers it wraps have run, with their result. A panic is
-// recorded and then goes on to the Router, which reports it.
+// recorded and then goes on to the Router, which reports it; so does a runtime.Goexit (t.FailNow in a
+// handler under test), which is recorded as such and not turned into a panic.
 func (a *Auditor) Middleware() hookkit.Middleware {
 	return func(next hookkit.Handler) hookkit.Handler {
 		return hookkit.HandlerFunc(func(c *hookkit.Call) (err error) {
-			panicked := true
+			returned := false
 			defer func() {
-				if panicked {
-					v := recover()
+				if returned {
+					return
+				}
+				if v := recover(); v != nil {
 					_ = a.Record(c, fmt.Errorf("panic: %v", v))
 					panic(v)
 				}
+				// recover gives nil during runtime.Goexit: record it and let it go on unwinding.
+				_ = a.Record(c, errors.New("handler called runtime.Goexit"))
 			}()
 			err = next.ServeHook(c)
-			panicked = false
+			returned = true
 			if rerr := a.Record(c, err); rerr != nil {
 				c.Logger().Error("audit: entry not written", "error", rerr.Error())
 				if err == nil && a.opts.Required {

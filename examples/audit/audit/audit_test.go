@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -83,14 +84,18 @@ func TestRecordsOtherHandlersResult(t *testing.T) {
 	r, file := newRouter(t, Options{})
 	r.OnQEMUPrepare(func(*hookkit.Domain) error { return errors.New("no owner") })
 	r.OnQEMUStart(func(*hookkit.Domain) error { panic("boom") })
+	r.OnQEMUStopped(func(*hookkit.Domain) error { runtime.Goexit(); return nil }) // t.FailNow under test
 	assert.Equal(t, 1, hookkittest.Run(r, hookkittest.Event(event.QEMU, "prepare")).Code)
 	assert.Equal(t, 1, hookkittest.Run(r, hookkittest.Event(event.QEMU, "start")).Code)
 	assert.Equal(t, 0, hookkittest.Run(r, hookkittest.Event(event.QEMU, "started")).Code)
+	res := hookkittest.Run(r, hookkittest.Event(event.QEMU, "stopped"))
+	assert.Equal(t, 1, res.Code)
+	assert.Contains(t, res.Stderr, "handler called runtime.Goexit instead of returning", "not a panic(nil)")
 	var results []string
 	for _, e := range readEntries(t, file) {
 		results = append(results, e.Op+": "+e.Result)
 	}
-	assert.Equal(t, []string{"prepare: no owner", "start: panic: boom", "started: ok"}, results)
+	assert.Equal(t, []string{"prepare: no owner", "start: panic: boom", "started: ok", "stopped: handler called runtime.Goexit"}, results)
 }
 
 func TestUnwritableFile(t *testing.T) {
