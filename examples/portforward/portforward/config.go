@@ -97,17 +97,18 @@ func (c *Config) Rules() ([]Rule, error) {
 		return nil, fmt.Errorf("%d forwards: at most %d", len(c.Forwards), MaxForwards)
 	}
 	rules := make([]Rule, 0, len(c.Forwards))
-	seen := map[string]int{}
 	for i, f := range c.Forwards {
 		r, err := f.Rule()
 		if err != nil {
 			return nil, fmt.Errorf("forward %d: %w", i+1, err)
 		}
-		key := fmt.Sprintf("%s/%d/%v/%v/%s", r.Proto, r.HostPort, r.IPv6(), r.HostIP, r.Interface)
-		if j, dup := seen[key]; dup {
-			return nil, fmt.Errorf("forward %d: %s host port %d is already forwarded by forward %d", i+1, r.Proto, r.HostPort, j)
+		// Overlapping, not only equal: after a forward of port 2222 on any interface, one of 2222 on eth0
+		// can never match (the first DNAT rule takes every packet), as between two domains.
+		for j, o := range rules {
+			if r.Overlaps(o) {
+				return nil, fmt.Errorf("forward %d: %s host port %d is already forwarded by forward %d", i+1, r.Proto, r.HostPort, j+1)
+			}
 		}
-		seen[key] = i + 1
 		rules = append(rules, r)
 	}
 	return rules, nil

@@ -147,7 +147,10 @@ func (f *Forwarder) Apply(ctx context.Context, dom *hookkit.Domain) error {
 		steps := f.opts.Backend.plan(uuid, rules)
 		for i, s := range steps {
 			if err := f.opts.Runner.Run(ctx, s.do[0], s.do[1:]...); err != nil {
-				f.rollback(ctx, dom, steps[:i])
+				if rerr := f.rollback(ctx, dom, steps[:i]); rerr != nil {
+					// Keep the record: stopped and release remove what it lists.
+					return fmt.Errorf("portforward: apply: %w; rollback incomplete (%w): stopped and release will remove the rest", err, rerr)
+				}
 				if derr := f.opts.State.Delete(uuid, StateKey); derr != nil {
 					dom.Logger().Error("portforward: forget the rolled back forwards", "error", derr.Error())
 				}
@@ -235,16 +238,25 @@ func (f *Forwarder) checkConflicts(uuid string, rules []Rule) error {
 	return nil
 }
 
-// rollback undoes the steps that succeeded, newest first, logging (not returning) failures: the
-// caller reports the error that caused the rollback.
-func (f *Forwarder) rollback(ctx context.Context, dom *hookkit.Domain, done []step) {
+// rollbackTimeout bounds a rollback, which runs on a context of its own.
+const rollbackTimeout = 10 * time.Second
+
+// rollback undoes the steps that succeeded, newest first, and returns the failures. It does not use
+// the call's context: that may be what just ended (the deadline, SIGTERM), and a command is not even
+// started on a cancelled context, so every undo would fail and the rules would stay with no record.
+func (f *Forwarder) rollback(ctx context.Context, dom *hookkit.Domain, done []step) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	var errs []error
 	for i := len(done) - 1; i >= 0; i-- {
 		if u := done[i].undo; u != nil {
 			if err := f.opts.Runner.Run(ctx, u[0], u[1:]...); err != nil {
 				dom.Logger().Error("portforward: rollback failed", "error", err.Error())
+				errs = append(errs, err)
 			}
 		}
 	}
+	return errors.Join(errs...)
 }
 
 func (f *Forwarder) locked(ctx context.Context, fn func() error) error {

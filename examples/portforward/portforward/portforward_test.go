@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -375,4 +377,81 @@ func TestRefusesAPortAnotherDomainForwards(t *testing.T) {
 	res = hookkittest.Run(e.router, other.WithObject("web2"))
 	require.Equal(t, 0, res.Code, res.Stderr)
 	assert.Len(t, e.rec.Calls(), 5)
+}
+
+// ctxRunner records commands and, like command.Exec (exec.CommandContext), refuses to start one once its
+// context is done. cancelAt cancels the call's context while that command (1-based) runs; failUndo fails
+// every removal (-D).
+type ctxRunner struct {
+	command.Recorder
+	n        int
+	cancelAt int
+	cancel   context.CancelFunc
+	failUndo bool
+}
+
+func (r *ctxRunner) Run(ctx context.Context, name string, args ...string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r.n++
+	_ = r.Recorder.Run(ctx, name, args...)
+	if r.n == r.cancelAt {
+		r.cancel()
+		return context.Canceled
+	}
+	if r.failUndo && slices.Contains(args, "-D") {
+		return errors.New("iptables: exit status 1: Bad rule")
+	}
+	return nil
+}
+
+// TestRollbackWhenTheCallIsCancelled: when the deadline or SIGTERM ends the call's context in the middle
+// of an apply, the rollback still runs (on a context of its own); when it cannot undo everything, the
+// record stays, so that stopped and release remove the rest.
+func TestRollbackWhenTheCallIsCancelled(t *testing.T) {
+	for _, failUndo := range []bool{false, true} {
+		t.Run(fmt.Sprintf("undo fails: %v", failUndo), func(t *testing.T) {
+			run := &ctxRunner{cancelAt: 3, failUndo: failUndo}
+			e := newEnv(t, Options{Backend: IPTables, Runner: run})
+			f := New(e.opts)
+			r := hookkit.New(hookkit.WithLogger(discard()))
+			r.OnDomainStart(func(dom *hookkit.Domain) error {
+				ctx, cancel := context.WithCancel(dom.Context())
+				run.cancel = cancel
+				return f.Apply(ctx, dom)
+			})
+			res := hookkittest.Run(r, withForwards("start",
+				`proto='tcp' host-port='2222' guest='10.0.0.5' guest-port='22'`,
+				`proto='tcp' host-port='8080' guest='10.0.0.5' guest-port='80'`))
+			require.Equal(t, 1, res.Code)
+			calls := run.Calls()
+			require.Len(t, calls, 5, "3 adds (the last cut off), then the 2 that succeeded undone: %q", calls)
+			assert.Contains(t, calls[3], "iptables -w -t filter -D FORWARD")
+			assert.Contains(t, calls[4], "iptables -w -t nat -D PREROUTING")
+			_, found := e.record(t)
+			if !failUndo {
+				assert.Equal(t, "qemu: qemu hooktest start begin: portforward: apply (rolled back): context canceled\n", res.Stderr)
+				assert.False(t, found, "a rolled back apply leaves no record")
+				return
+			}
+			assert.Contains(t, res.Stderr, "rollback incomplete")
+			assert.True(t, found, "what the rollback could not undo stays recorded")
+			run.failUndo = false
+			run.Reset()
+			require.Equal(t, 0, hookkittest.Run(e.router, withForwards("release")).Code)
+			assert.NotEmpty(t, run.Calls(), "release removes the recorded forwards")
+			_, found = e.record(t)
+			assert.False(t, found)
+		})
+	}
+}
+
+func TestRulesRefusesOverlapsInOneDomain(t *testing.T) {
+	c := Config{Forwards: []Forward{
+		{Proto: "tcp", HostPort: "2222", Guest: "10.0.0.5", GuestPort: "22"},
+		{Proto: "tcp", HostPort: "2222", Guest: "10.0.0.6", GuestPort: "22", Interface: "eth0"},
+	}}
+	_, err := c.Rules()
+	require.EqualError(t, err, "forward 2: tcp host port 2222 is already forwarded by forward 1")
 }
