@@ -147,6 +147,10 @@ func (c *checker) checkDriver(h *Driver) {
 	if h.Main != nil {
 		c.checkEntry(h, *h.Main)
 	}
+	if h.DDangling {
+		target, _ := os.Readlink(h.DPath)
+		c.add(Warn, c.rel(h.DPath), "is a symbolic link to nothing (%s): libvirt takes it for an absent directory, so nothing in it runs", target)
+	}
 	switch h.DState {
 	case DBroken:
 		if h.Main != nil && h.Main.Executable() {
@@ -262,6 +266,12 @@ func (c *checker) checkExec(e Entry) {
 		return
 	case bytes.HasPrefix(head, []byte("#!")):
 		line, _, _ := bytes.Cut(head[2:], []byte("\n"))
+		if bytes.IndexByte(line, '\r') >= 0 {
+			// The kernel splits the line at spaces and tabs only: "#!/bin/sh\r" names the interpreter
+			// "/bin/sh\r", which does not exist.
+			c.add(Error, rel, "the #! line ends with a carriage return (Windows line endings): exec looks for an interpreter whose name ends in \\r and fails, so every call of this hook fails; convert the file (dos2unix)")
+			return
+		}
 		fields := strings.Fields(string(line))
 		if len(fields) == 0 {
 			c.add(Error, rel, "empty #! line: exec fails, so every call of this hook fails")

@@ -79,6 +79,9 @@ type Driver struct {
 	DErr   error
 	// DInfo is what stat sees at DPath, nil when absent or broken.
 	DInfo fs.FileInfo
+	// DDangling: DPath is a symbolic link to nothing. libvirt's opendir then fails with ENOENT, which it
+	// takes for "no such directory", so DState is DAbsent.
+	DDangling bool
 	// Scripts are the entries of <driver>.d in libvirt's order (strcmp of the full path, i.e. byte order).
 	Scripts []Entry
 }
@@ -182,9 +185,10 @@ func Scan(dir string) (*Dir, error) {
 func scanD(h *Driver) {
 	info, err := os.Stat(h.DPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, lerr := os.Lstat(h.DPath); lerr != nil {
-			return // truly absent
+		if _, lerr := os.Lstat(h.DPath); lerr == nil {
+			h.DDangling = true
 		}
+		return // absent for libvirt, a dangling symlink included
 	}
 	if err == nil && !info.IsDir() {
 		err = errors.New("not a directory")

@@ -108,7 +108,10 @@ func TestCheck(t *testing.T) {
 		"qemu.d/70-elf":       "\x7fELF....",
 		"qemu.d/80-gw":        script,
 		"qemu.d/90-broken":    "->missing",
+		"qemu.d/95-crlf":      "#!/bin/sh\r\nexit 0\r\n",
 		"lxc.d":               "not a dir",
+		"libxl":               script,
+		"libxl.d":             "->nowhere",
 		"network":             script,
 		"daemon.sh":           script,
 	}, map[string]os.FileMode{"qemu.d/40-noexec": 0o644, "qemu.d/80-gw": 0o775, "lxc.d": 0o644})
@@ -121,7 +124,7 @@ func TestCheck(t *testing.T) {
 		level   Level
 		text    string
 	}{
-		{dir, OK, "hooks present for: qemu, network"},
+		{dir, OK, "hooks present for: qemu, network, libxl"},
 		{"qemu.d/9-early", Warn, "runs after 10-late, 20-x~, 30-y.rpmnew, and 4 more: libvirt sorts in byte order, not numerically; pad the numbers to the same width (e.g. 09-early)"},
 		{"qemu.d/20-x~", Warn, "editor backup that libvirt runs"},
 		{"qemu.d/.hidden", Warn, "dotfile that libvirt runs"},
@@ -132,6 +135,8 @@ func TestCheck(t *testing.T) {
 		{"qemu.d/80-gw", Error, "writable by group or other (mode 0775)"},
 		{"qemu.d/90-broken", Warn, "broken symlink (-> missing)"},
 		{"lxc.d", Error, "not a readable directory"},
+		{"qemu.d/95-crlf", Error, "the #! line ends with a carriage return"},
+		{"libxl.d", Warn, "symbolic link to nothing (nowhere): libvirt takes it for an absent directory"},
 		{"daemon.sh", Warn, "never runs"},
 		{"qemu", OK, "present; each call runs, in this order: qemu, qemu.d/.hidden, qemu.d/10-late, qemu.d/20-x~"},
 		{"daemons", OK, "no running libvirt daemon"},
@@ -150,7 +155,10 @@ func TestCheck(t *testing.T) {
 		})
 	}
 	assert.Empty(t, find(fs, "qemu.d/70-elf"), "an ELF binary is fine")
-	assert.Equal(t, 4, Errors(fs))
+	for _, f := range find(fs, "libxl.d") {
+		assert.NotEqual(t, Error, f.Level, "a dangling <driver>.d symlink is no error for libvirt: %v", f)
+	}
+	assert.Equal(t, 5, Errors(fs))
 }
 
 func TestCheckDaemonsStartedBeforeHooks(t *testing.T) {
