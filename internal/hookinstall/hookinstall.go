@@ -291,6 +291,15 @@ func (p *Plan) planTarget(want Entry) error {
 		p.entries = append(p.entries, want)
 		return nil
 	}
+	if old := p.manifest.find(want.Path); old != nil && old.Backup != nil && holdsBackup(p.Dir, path, li, old.Backup) {
+		// An install that stopped after recording the path but before replacing it: the path still
+		// holds what the recorded backup holds, so that backup stays the original.
+		want.Backup = old.Backup
+		act.Note = "replaces the file an interrupted install had already backed up"
+		p.Actions = append(p.Actions, act)
+		p.entries = append(p.entries, want)
+		return nil
+	}
 	switch {
 	case li.Mode()&fs.ModeSymlink != 0:
 		link, err := os.Readlink(path)
@@ -349,6 +358,26 @@ func matches(path string, li fs.FileInfo, e Entry) bool {
 	return false
 }
 
+// holdsBackup reports whether the path (with Lstat info li) still holds what backup b recorded.
+func holdsBackup(dir, path string, li fs.FileInfo, b *Backup) bool {
+	switch b.Kind {
+	case KindSymlink:
+		link, err := os.Readlink(path)
+		return li.Mode()&fs.ModeSymlink != 0 && err == nil && link == b.Link
+	case KindFile:
+		if !li.Mode().IsRegular() {
+			return false
+		}
+		have, err := readNoFollow(path)
+		if err != nil {
+			return false
+		}
+		saved, err := readNoFollow(filepath.Join(dir, b.Path))
+		return err == nil && bytes.Equal(have, saved)
+	}
+	return false
+}
+
 // ApplyInstall carries out an install plan. On failure the manifest still records what was done.
 func (p *Plan) ApplyInstall() (err error) {
 	changed := false
@@ -376,25 +405,59 @@ func (p *Plan) ApplyInstall() (err error) {
 			if err := copyNoFollow(a.Path, a.Arg, 0o600); err != nil {
 				return fmt.Errorf("backing up %s: %w", a.Path, err)
 			}
-		case WriteProgram:
-			if err := writeAtomic(p.Dir, a.Path, p.program, 0o755); err != nil {
-				return fmt.Errorf("installing %s: %w", a.Path, err)
+		case WriteProgram, MakeSymlink:
+			// The manifest first: written after the replacement, a crash in between left hookkit's
+			// program in place with no record of what it replaced (the backup orphaned), and the next
+			// install backed up hookkit's own program as "the original", which uninstall then restored.
+			e := p.entryFor(a.Path)
+			var prev *Entry
+			if e != nil {
+				if old := p.manifest.find(e.Path); old != nil {
+					prev = new(Entry)
+					*prev = *old
+				}
+				p.manifest.put(*e)
+				changed = true
+				if err := p.manifest.write(p.Dir); err != nil {
+					return fmt.Errorf("recording %s: %w", a.Path, err)
+				}
 			}
-		case MakeSymlink:
-			if err := symlinkAtomic(p.Dir, a.Path, a.Arg); err != nil {
-				return fmt.Errorf("linking %s: %w", a.Path, err)
+			if beforeReplace != nil {
+				beforeReplace(a.Path)
+			}
+			var err error
+			if a.Kind == WriteProgram {
+				if err = writeAtomic(p.Dir, a.Path, p.program, 0o755); err != nil {
+					err = fmt.Errorf("installing %s: %w", a.Path, err)
+				}
+			} else if err = symlinkAtomic(p.Dir, a.Path, a.Arg); err != nil {
+				err = fmt.Errorf("linking %s: %w", a.Path, err)
+			}
+			if err != nil {
+				if e != nil { // nothing was replaced: the record goes back to what it was
+					if prev != nil {
+						p.manifest.put(*prev)
+					} else {
+						p.manifest.remove(e.Path)
+					}
+				}
+				return err
 			}
 		case Unchanged:
+			if e := p.entryFor(a.Path); e != nil {
+				p.manifest.put(*e)
+				changed = true
+			}
 		default:
 			return fmt.Errorf("internal error: %v in an install plan", a)
-		}
-		if e := p.entryFor(a.Path); e != nil && a.Kind != MkDir && a.Kind != BackupFile {
-			p.manifest.put(*e)
-			changed = true
 		}
 	}
 	return nil
 }
+
+// beforeReplace, when set (by tests), is called between recording a path in the manifest and replacing
+// it: a test makes it panic to stand for a crash at that point.
+var beforeReplace func(path string)
 
 func (p *Plan) entryFor(path string) *Entry {
 	for i := range p.entries {

@@ -1,6 +1,7 @@
 package hookinstall
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -271,4 +272,42 @@ func TestReinstallNewVersionKeepsFirstBackup(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(dir, "qemu"))
 	require.NoError(t, err)
 	assert.Equal(t, "#!/bin/sh\necho original\n", string(raw))
+}
+
+// TestCrashBeforeReplaceKeepsTheBackupRecorded: the manifest is written before a path is replaced, so an
+// install that dies in between (the panic stands for the crash) cannot orphan the user's hook. After it,
+// uninstall gives the user's hook back, and so does running the install again and then uninstall.
+func TestCrashBeforeReplaceKeepsTheBackupRecorded(t *testing.T) {
+	for _, again := range []bool{false, true} {
+		t.Run(fmt.Sprintf("install again first: %v", again), func(t *testing.T) {
+			dir, bin := setup(t)
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			orig := "#!/bin/sh\necho my original qemu hook\n"
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "qemu"), []byte(orig), 0o755))
+
+			beforeReplace = func(path string) { panic("crash before replacing " + path) }
+			t.Cleanup(func() { beforeReplace = nil })
+			p, err := PlanInstall(Options{Binary: bin, Dir: dir, Drivers: []event.Driver{event.QEMU}, Now: fixedNow})
+			require.NoError(t, err)
+			assert.Panics(t, func() { _ = p.ApplyInstall() })
+			beforeReplace = nil
+
+			m, err := ReadManifest(dir)
+			require.NoError(t, err)
+			e := m.find("qemu")
+			require.NotNil(t, e, "the path is recorded before it is replaced")
+			require.NotNil(t, e.Backup, "with the backup of what it replaces")
+
+			if again {
+				install(t, Options{Binary: bin, Dir: dir, Drivers: []event.Driver{event.QEMU}}) // the same second
+				raw, err := os.ReadFile(filepath.Join(dir, "qemu"))
+				require.NoError(t, err)
+				assert.Equal(t, program, string(raw))
+			}
+			uninstall(t, UninstallOptions{Dir: dir})
+			raw, err := os.ReadFile(filepath.Join(dir, "qemu"))
+			require.NoError(t, err)
+			assert.Equal(t, orig, string(raw), "the user's hook is back")
+		})
+	}
 }

@@ -68,7 +68,9 @@ func PlanUninstall(o UninstallOptions) (*Plan, error) {
 			}
 		case err != nil:
 			return nil, err
-		case !matches(path, li, e):
+		case !matches(path, li, e) && (e.Backup == nil || !holdsBackup(o.Dir, path, li, e.Backup)):
+			// (A path that still holds its backup's content is one an interrupted install recorded but
+			// never replaced: restoring it is harmless.)
 			return nil, fmt.Errorf("%s changed since hookkit installed it; remove or restore it by hand", path)
 		}
 		if e.Backup != nil {
