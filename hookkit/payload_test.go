@@ -245,3 +245,34 @@ func TestCatchAllAndHandle(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func hookkitID(s string) (int, error) { return strconv.Atoi(s) }
+
+// TestScopedCatchAll: a catch-all registered on a Match router takes only the calls its matchers accept,
+// and several catch-alls run in registration order, the first error stopping them.
+func TestScopedCatchAll(t *testing.T) {
+	var got []string
+	r := quiet()
+	r.Match(hookkit.Drivers(event.QEMU)).CatchAll(hookkit.HandlerFunc(func(c *hookkit.Call) error {
+		got = append(got, "qemu-only:"+c.Op)
+		return nil
+	}))
+	r.CatchAll(hookkit.HandlerFunc(func(c *hookkit.Call) error {
+		got = append(got, "all:"+string(c.Driver)+":"+c.Op)
+		if c.Op == "refuse" {
+			return errors.New("refused")
+		}
+		return nil
+	}))
+	r.Match(hookkit.Drivers(event.QEMU)).CatchAll(hookkit.HandlerFunc(func(c *hookkit.Call) error {
+		got = append(got, "qemu-after:"+c.Op)
+		return nil
+	}))
+	require.Equal(t, 0, hookkittest.Run(r, hookkittest.Event(event.Network, "started")).Code)
+	require.Equal(t, 0, hookkittest.Run(r, hookkittest.Event(event.QEMU, "started")).Code)
+	res := hookkittest.Run(r, hookkittest.NewCall(event.QEMU, "vm", "refuse", "begin", "-"))
+	assert.Equal(t, "qemu: qemu vm refuse begin: refused\n", res.Stderr)
+	assert.Equal(t, []string{
+		"all:network:started",
+		"qemu-only:started", "all:qemu:started", "qemu-after:started",
+		"qemu-only:refuse", "all:qemu:refuse",
+	}, got)
+}

@@ -48,7 +48,7 @@ type route struct {
 type mux struct {
 	cfg      config
 	routes   []*route
-	catchAll Handler
+	catchAll []*route // no keys: they run when no route ran
 }
 
 type config struct {
@@ -127,8 +127,10 @@ func (r *Router) HandleFunc(driver Driver, op string, fn func(*Call) error) {
 	r.Handle(driver, op, HandlerFunc(fn))
 }
 
-// CatchAll registers h for every call no route matched, known events or not.
-func (r *Router) CatchAll(h Handler) { r.mux.catchAll = h }
+// CatchAll registers h for every call no route matched, known events or not, that r's matchers accept:
+// r.Match(hookkit.Drivers(event.QEMU)).CatchAll(h) takes only qemu calls. When several catch-alls accept
+// a call they run in registration order, and the first error stops them, as handlers of one event do.
+func (r *Router) CatchAll(h Handler) { r.mux.catchAll = append(r.mux.catchAll, &route{scope: r, h: h}) }
 
 func (r *Router) handle(h Handler, keys ...event.Key) {
 	r.mux.routes = append(r.mux.routes, &route{keys: keys, scope: r, h: h})

@@ -296,7 +296,7 @@ func (r *Router) parse(ctx context.Context, args []string, stderr io.Writer, pro
 		// Typed handlers run for the calls they were generated for; Handle also takes ops the table lacks.
 		s.routes = r.mux.candidates(inv)
 	}
-	if len(s.routes) == 0 && r.mux.catchAll == nil {
+	if len(s.routes) == 0 && len(r.mux.catchAll) == 0 {
 		logBounded(func() {
 			if unknown != nil {
 				s.log().Warn("call not handled: "+unknown.Error(), "program", inv.Program)
@@ -367,21 +367,25 @@ func (r *Router) dispatch(s *callState, stdout io.Writer, proc *process) int {
 
 	var h Handler = HandlerFunc(func(c *Call) error {
 		ran := false
-		for _, rt := range routes {
-			if !rt.scope.matches(c) {
-				continue
+		runRoutes := func(routes []*route) error {
+			for _, rt := range routes {
+				if !rt.scope.matches(c) {
+					continue
+				}
+				ran = true
+				if err := rt.scope.wrap(rt.h).ServeHook(c); err != nil {
+					return err
+				}
 			}
-			ran = true
-			if err := rt.scope.wrap(rt.h).ServeHook(c); err != nil {
-				return err
-			}
+			return nil
 		}
-		if !ran {
-			if r.mux.catchAll != nil {
-				return r.mux.catchAll.ServeHook(c)
-			}
-			c.Logger().Info("no handler matched this call, nothing done")
+		if err := runRoutes(routes); err != nil || ran {
+			return err
 		}
+		if err := runRoutes(r.mux.catchAll); err != nil || ran {
+			return err
+		}
+		c.Logger().Info("no handler matched this call, nothing done")
 		return nil
 	})
 	for i := len(r.mws) - 1; i >= 0; i-- {

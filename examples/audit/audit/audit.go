@@ -89,7 +89,7 @@ func New(opts Options) *Auditor {
 
 // Register makes every call r dispatches pass through the auditor: it adds the auditor's middleware and a
 // catch-all that does nothing, so events no other handler takes (unknown future ops included) reach it
-// too. It replaces any catch-all registered before.
+// too. Other catch-alls still run.
 func (a *Auditor) Register(r *hookkit.Router) {
 	r.Use(a.Middleware())
 	r.CatchAll(hookkit.HandlerFunc(func(*hookkit.Call) error { return nil }))
