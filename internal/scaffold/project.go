@@ -2,6 +2,7 @@ package scaffold
 
 import (
 	"fmt"
+	"go/build"
 	"os"
 	"path"
 	"path/filepath"
@@ -48,6 +49,9 @@ func New(p Project) ([]Result, error) {
 	}
 	if !modulePathRE.MatchString(p.Module) || strings.Contains(p.Module, "//") || strings.HasSuffix(p.Module, "/") {
 		return nil, fmt.Errorf("%q is not a valid module path (use --module example.com/vmhooks)", p.Module)
+	}
+	if err := checkNotReserved(p.Module); err != nil {
+		return nil, err
 	}
 	if len(p.Events) == 0 {
 		evs, err := ParseEvents(DefaultEvents)
@@ -122,4 +126,22 @@ func New(p Project) ([]Result, error) {
 	r, err := SyncRoutes(p.Dir, p.Force)
 	results = append(results, r)
 	return results, err
+}
+
+// checkNotReserved refuses a module path the go command reads as something else: a standard-library
+// package (a project made in a directory named net or log would not build: "ambiguous import") or a
+// pattern go reserves (std, cmd, all...). Paths whose first element has a dot are never standard.
+func checkNotReserved(module string) error {
+	first, _, _ := strings.Cut(module, "/")
+	if strings.Contains(first, ".") {
+		return nil
+	}
+	switch first {
+	case "go", "std", "cmd", "all", "main", "tool", "work", "toolchain", "local":
+		return fmt.Errorf("%q is a name the go command reserves: pass --module example.com/%s", module, module)
+	}
+	if pkg, err := build.Default.Import(module, "", build.FindOnly); err == nil && pkg.Goroot {
+		return fmt.Errorf("%q is a standard-library package, so the project would not build (ambiguous import): pass --module example.com/%s", module, module)
+	}
+	return nil
 }

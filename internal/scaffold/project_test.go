@@ -77,6 +77,26 @@ func TestNewRefusesNonEmptyDir(t *testing.T) {
 	assert.ErrorContains(t, err, "not a valid module path")
 }
 
+// TestNewRefusesReservedModulePaths: a project made in a directory named after a standard-library
+// package (or "go") got that name as its module path, and then did not build.
+func TestNewRefusesReservedModulePaths(t *testing.T) {
+	for _, tc := range []struct{ dir, want string }{
+		{"net", `"net" is a standard-library package, so the project would not build (ambiguous import): pass --module example.com/net`},
+		{"log", `"log" is a standard-library package`},
+		{"go", `"go" is a name the go command reserves: pass --module example.com/go`},
+	} {
+		_, err := scaffold.New(scaffold.Project{Dir: filepath.Join(t.TempDir(), tc.dir), Hookkit: scaffold.Dependency{Version: "v1.0.0"}})
+		assert.ErrorContains(t, err, tc.want, tc.dir)
+	}
+	for _, ok := range []string{"vmhooks", "example.com/net", "nethooks"} {
+		_, err := scaffold.New(scaffold.Project{Dir: filepath.Join(t.TempDir(), "p"), Module: ok, Hookkit: scaffold.Dependency{Version: "v1.0.0"}, Force: true})
+		if err != nil {
+			assert.NotContains(t, err.Error(), "reserves", ok)
+			assert.NotContains(t, err.Error(), "standard-library", ok)
+		}
+	}
+}
+
 func TestNewDefaults(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "MyHook")
 	res, err := scaffold.New(scaffold.Project{Dir: dir, Hookkit: scaffold.Dependency{Version: "v1.2.3"}})
