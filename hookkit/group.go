@@ -3,7 +3,6 @@ package hookkit
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 )
 
 // group is the set of functions a call started with Go: an errgroup.Group that also turns a panic or a
@@ -13,8 +12,7 @@ type group struct {
 	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
 	once   sync.Once
-	err    error       // the first error; written once, read after wg.Wait
-	seen   atomic.Bool // Wait has returned err to a handler, which decides what it means
+	err    error // the first error; written once, read after wg.Wait
 }
 
 // Go runs fn on a goroutine of its own, for a handler that does several slow things at once (set up two
@@ -43,22 +41,28 @@ func (c *Call) Go(fn func(ctx context.Context) error) {
 
 // Wait waits until every function started by Go has returned and gives the first error among them, or
 // nil. It returns at once when Go was never called. The error it returns is the handler's to return or
-// to handle: the Router does not fail the call for it again.
+// to handle: the Router does not fail the call for it again. Functions started by Go after Wait form a
+// new group, with a fresh context, whose first error counts again.
 func (c *Call) Wait() error {
 	g := c.currentGroup()
 	if g == nil {
 		return nil
 	}
 	g.wg.Wait()
-	if g.err != nil {
-		g.seen.Store(true)
+	c.mu.Lock()
+	if c.group == g {
+		c.group = nil
+	}
+	c.mu.Unlock()
+	g.cancel(nil) // every function has returned: release the context
+	if fe, ok := g.err.(*formattedError); ok {
+		return fe.err // the function's own error value, as it returned it
 	}
 	return g.err
 }
 
 // finish ends the call's group after the handlers ran: it cancels the functions' context with the
-// handlers' error, if any, and waits for them. It returns the handlers' error, else the group's unless
-// Wait handed that to a handler.
+// handlers' error, if any, and waits for them. It returns the handlers' error, else the group's.
 func (c *Call) finish(err error) error {
 	g := c.currentGroup()
 	if g == nil {
@@ -69,7 +73,7 @@ func (c *Call) finish(err error) error {
 	}
 	g.wg.Wait()
 	g.cancel(nil) // every function has returned: release the context
-	if err == nil && !g.seen.Load() {
+	if err == nil {
 		err = g.err
 	}
 	return err

@@ -111,6 +111,32 @@ func TestCallGo(t *testing.T) {
 				return nil
 			}},
 		{name: "Wait without Go", handler: func(d *hookkit.Domain, _ *atomic.Int32) error { return d.Wait() }},
+		{name: "Wait gives the function's own error value", wantRan: 1,
+			handler: func(d *hookkit.Domain, ran *atomic.Int32) error {
+				d.Go(func(ctx context.Context) error { return errSentinel })
+				if d.Wait() == errSentinel {
+					ran.Add(1)
+				}
+				return nil
+			}},
+		{name: "after Wait, a new group: its failure counts again", wantRan: 1,
+			wantStderr: prefix + "second step failed\n",
+			handler: func(d *hookkit.Domain, ran *atomic.Int32) error {
+				d.Go(func(ctx context.Context) error { return errors.New("optional step failed") })
+				_ = d.Wait() // handled
+				d.Go(func(ctx context.Context) error {
+					if ctx.Err() == nil {
+						ran.Add(1) // a fresh context, not the first group's cancelled one
+					}
+					return errors.New("second step failed")
+				})
+				return nil
+			}},
+		{name: "an Error method that panics (a nil pointer returned as an error)", wantStderr: prefix + "the handler's error value panicked in its Error method (a nil pointer returned as an error?): runtime error: invalid memory address or nil pointer dereference\n",
+			handler: func(d *hookkit.Domain, _ *atomic.Int32) error {
+				d.Go(func(ctx context.Context) error { return nilPolicyError() })
+				return nil
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,4 +200,17 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+var errSentinel = errors.New("sentinel")
+
+// policyError is an error type whose Error method dereferences its receiver.
+type policyError struct{ reason string }
+
+func (e *policyError) Error() string { return "refused: " + e.reason }
+
+// nilPolicyError returns a nil *policyError as an error: a non-nil error whose Error method panics.
+func nilPolicyError() error {
+	var e *policyError
+	return e
 }

@@ -41,6 +41,8 @@ func TestProcessContract(t *testing.T) {
 		{"runtime.Goexit: answered at once", withName(prepare, "goexit"), 1, "qemu: qemu goexit prepare begin: handler called runtime.Goexit instead of returning (t.FailNow and require.* do; in a hook, return an error)\n", ""},
 		{"the handler's own stderr lines come first (log.Printf)", withName(prepare, "logprintf"), 1, "debug: checking logprintf\nqemu: qemu logprintf prepare begin: refused by policy\n", ""},
 		{"programs a handler runs get SIGPIPE's default action", withName(prepare, "sigpipe"), 1, "qemu: qemu sigpipe prepare begin: SIGPIPE ignored in a child: false\n", ""},
+		{"a nil pointer returned as an error: one line, no stack", withName(prepare, "typednil"), 1, "qemu: qemu typednil prepare begin: the handler's error value panicked in its Error method (a nil pointer returned as an error?): runtime error: invalid memory address or nil pointer dereference\n", ""},
+		{"deadline, handler honours its context: the deadline's line", withName(prepare, "honours"), 1, "qemu: qemu honours prepare begin: timed out after 2s\n", ""},
 		{"deadline", withName(prepare, "hang"), 1, "qemu: qemu hang prepare begin: timed out after 2s\n", ""},
 		{"installed in qemu.d", withName(prepare, "fail").InDir("10-policy"), 1, "10-policy: qemu fail prepare begin: refused by policy\n", ""},
 		{"filter output", withName(restore, "filter"), 0, "", ""},

@@ -130,10 +130,14 @@ func (p *process) arm(timeout time.Duration, deadline time.Time) {
 }
 
 // expire cancels the call's context with cause and, unless the call has already claimed the answer,
-// answers libvirt with cause and exits.
+// answers libvirt with cause and exits. (Between its claim and the exit, contexts a handler derived from
+// the call's end with context.Canceled, whatever the cause: no answer can come from them any more.)
 func (p *process) expire(cause error) {
+	// Claim first, then cancel: cancelled first, a handler that honours its context could return and
+	// answer with its own error ("context canceled") in place of the deadline's or the signal's.
+	claimed := p.answer.CompareAndSwap(0, answerWatchdog)
 	p.cancel(cause)
-	if !p.answer.CompareAndSwap(0, answerWatchdog) {
+	if !claimed {
 		return // the call is answering
 	}
 	code := ExitFailure
@@ -472,7 +476,34 @@ func guard(log func() *slog.Logger, who string, fn func() error, report func(err
 	}()
 	err = fn()
 	returned = true
+	err = plainError(err)
 }
+
+// plainError returns err as a plain error holding its message, formatted here, where a panic is
+// recovered and the deadline still runs: the Router later writes the message to stderr after it has
+// claimed the answer, where an Error method that panics (the typed-nil mistake: a nil *MyError
+// returned as an error) would print a Go stack trace, and one that blocks would hold the hook for ever.
+// errors.Is and errors.As still see err through Unwrap.
+func plainError(err error) (out error) {
+	if err == nil {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			out = fmt.Errorf("the handler's error value panicked in its Error method (a nil pointer returned as an error?): %v", v)
+		}
+	}()
+	return &formattedError{msg: err.Error(), err: err}
+}
+
+// formattedError is an error whose message was formatted once, by plainError.
+type formattedError struct {
+	msg string
+	err error
+}
+
+func (e *formattedError) Error() string { return e.msg }
+func (e *formattedError) Unwrap() error { return e.err }
 
 // goexitError is the error of a handler, or of a function started by Call.Go, that called
 // runtime.Goexit instead of returning; its value names which.

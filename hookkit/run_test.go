@@ -157,6 +157,11 @@ func TestExitContract(t *testing.T) {
 				r.OnDomainPrepare(func(*hookkit.Domain) error { runtime.Goexit(); return nil })
 			},
 			wantStderr: "qemu: qemu hooktest prepare begin: handler called runtime.Goexit instead of returning (t.FailNow and require.* do; in a hook, return an error)\n"},
+		{name: "a nil pointer returned as an error: one line, no stack", call: prepare, wantCode: 1,
+			setup: func(r *hookkit.Router) {
+				r.OnDomainPrepare(func(*hookkit.Domain) error { return nilPolicyError() })
+			},
+			wantStderr: "qemu: qemu hooktest prepare begin: the handler's error value panicked in its Error method (a nil pointer returned as an error?): runtime error: invalid memory address or nil pointer dereference\n"},
 		{name: "truncated XML", call: prepare.WithStdin(fixture[:100]), wantCode: 1,
 			setup:      func(r *hookkit.Router) { r.OnDomainPrepare(func(*hookkit.Domain) error { return nil }) },
 			wantStderr: "qemu: qemu hooktest prepare begin: malformed XML on stdin at line 3, byte 100: unexpected end of input: <uuid> is not closed\n"},

@@ -54,6 +54,12 @@ func main() {
 				return err
 			}
 			return fmt.Errorf("SIGPIPE ignored in a child: %v", mask&(1<<(13-1)) != 0)
+		case "typednil": // a nil *policyError returned as an error: its Error method panics
+			var pe *policyError
+			return pe
+		case "honours": // returns as soon as its context ends
+			<-d.Context().Done()
+			return d.Context().Err()
 		case "hang":
 			select {} // ignores its context: the deadline must still answer libvirt
 		case "wait":
@@ -81,3 +87,8 @@ func main() {
 	r.OnDomainRestore(behave)
 	r.Main()
 }
+
+// policyError is an error type whose Error method dereferences its receiver.
+type policyError struct{ reason string }
+
+func (e *policyError) Error() string { return "refused: " + e.reason }
