@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -101,6 +102,19 @@ func TestProcessContract(t *testing.T) {
 		require.Equal(t, 0, res.Code, res.Stderr)
 		assert.Empty(t, res.Stdout, "no document replaced: libvirt must get nothing and keep its own")
 		assert.Empty(t, res.Stderr)
+	})
+
+	// hookkittest.Exec with a HooksDir shared by two binaries runs each the binary it is given.
+	t.Run("Exec replaces a link left by another binary", func(t *testing.T) {
+		dir := t.TempDir()
+		other := filepath.Join(t.TempDir(), "ok.sh")
+		require.NoError(t, os.WriteFile(other, []byte("#!/bin/sh\nexit 0\n"), 0o755))
+		c := withName(prepare, "fail")
+		c.HooksDir = dir
+		require.Equal(t, 0, hookkittest.Exec(t, other, c).Code)
+		res := hookkittest.Exec(t, bin, c)
+		assert.Equal(t, 1, res.Code, "ran the previous binary")
+		assert.Equal(t, "qemu: qemu fail prepare begin: refused by policy\n", res.Stderr)
 	})
 
 	t.Run("environment as libvirt gives it", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -146,10 +147,8 @@ func Exec(t testing.TB, binary string, c Call) Result {
 	if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 		t.Fatalf("hookkittest: %v", err)
 	}
-	if _, err := os.Lstat(link); err != nil {
-		if err := os.Symlink(abs, link); err != nil {
-			t.Fatalf("hookkittest: %v", err)
-		}
+	if err := linkTo(abs, link); err != nil {
+		t.Fatalf("hookkittest: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), ExecTimeout)
 	defer cancel()
@@ -173,6 +172,30 @@ func Exec(t testing.TB, binary string, c Call) Result {
 		t.Fatalf("hookkittest: run %s: %v", link, err)
 	}
 	return res
+}
+
+// linkTo makes link a symlink to binary. A symlink already there (a HooksDir shared by several Exec
+// calls) is replaced when it points elsewhere, so each call runs the binary it was given; anything else
+// at link is refused rather than overwritten.
+func linkTo(binary, link string) error {
+	li, err := os.Lstat(link)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return os.Symlink(binary, link)
+	case err != nil:
+		return err
+	case li.Mode()&os.ModeSymlink == 0:
+		return fmt.Errorf("%s exists and is not a symlink: refusing to replace it", link)
+	}
+	if target, err := os.Readlink(link); err == nil && target == binary {
+		return nil
+	}
+	tmp := fmt.Sprintf("%s.hookkittest-%d", link, os.Getpid())
+	_ = os.Remove(tmp)
+	if err := os.Symlink(binary, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
 }
 
 // Build compiles the main package pkg (an import path or a directory) into a temporary directory and
