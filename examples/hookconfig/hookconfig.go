@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
@@ -35,6 +36,11 @@ func Load(path string, v any) (found bool, err error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return true, fmt.Errorf("config %s: %w", path, err)
+	}
+	// One document, nothing after it: a stray "}" or a second object appended by mistake must fail
+	// like any other typo, not be silently ignored.
+	if _, err := dec.Token(); err != io.EOF {
+		return true, fmt.Errorf("config %s: more after the JSON document at byte %d", path, dec.InputOffset())
 	}
 	return true, nil
 }

@@ -30,6 +30,9 @@ func TestLoad(t *testing.T) {
 		{"file", write("ok.json", `{"file": "/x"}`), true, "/x", ""},
 		{"unknown key", write("typo.json", `{"fiel": "/x"}`), true, "default", `unknown field "fiel"`},
 		{"bad json", write("bad.json", `{`), true, "default", "unexpected EOF"},
+		{"a stray brace after the document", write("brace.json", `{"file": "/x"}}`), true, "", "more after the JSON document"},
+		{"two documents", write("two.json", `{"file": "/x"} {"file": "/y"}`), true, "", "more after the JSON document"},
+		{"trailing white space is fine", write("ws.json", "{\"file\": \"/x\"}\n\n"), true, "/x", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
