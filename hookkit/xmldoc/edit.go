@@ -9,7 +9,7 @@ import (
 
 // matches returns the nodes expr selects, failing with ErrNoMatch when there are none.
 func (d *Document) matches(expr string) ([]*Node, error) {
-	nodes, err := d.queryNodes(d.top, expr)
+	nodes, err := d.queryNodes(place{d.top, -1}, expr)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (d *Document) SetAttr(expr, name, value string) error {
 // Remove removes every node expr selects (elements, attributes, text) and returns how many it removed;
 // selecting nothing is not an error.
 func (d *Document) Remove(expr string) (int, error) {
-	nodes, err := d.queryNodes(d.top, expr)
+	nodes, err := d.queryNodes(place{d.top, -1}, expr)
 	if err != nil {
 		return 0, err
 	}

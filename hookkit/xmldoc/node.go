@@ -22,6 +22,15 @@ func (n *Node) IsElement() bool { return n.attr == nil && n.n.kind == elementNod
 // IsAttr reports whether the node is an attribute.
 func (n *Node) IsAttr() bool { return n.attr != nil }
 
+// place is the node as a query's context node: the attribute itself for an attribute node, so that
+// "." is its value and ".." its element.
+func (n *Node) place() place {
+	if n.attr == nil {
+		return place{n.n, -1}
+	}
+	return place{n.n, n.attrIndex()}
+}
+
 func (n *Node) attrIndex() int {
 	for i, a := range n.n.attrs {
 		if a.local == n.attr.local && a.uri == n.attr.uri && !a.isDecl() {
@@ -257,16 +266,16 @@ func (n *Node) XML() string {
 }
 
 // String evaluates expr relative to the node, as Document.String does.
-func (n *Node) String(expr string) (string, error) { return n.doc.queryString(n.n, expr) }
+func (n *Node) String(expr string) (string, error) { return n.doc.queryString(n.place(), expr) }
 
 // Int evaluates expr relative to the node, as Document.Int does.
-func (n *Node) Int(expr string) (int, error) { return n.doc.queryInt(n.n, expr) }
+func (n *Node) Int(expr string) (int, error) { return n.doc.queryInt(n.place(), expr) }
 
 // Bool evaluates expr relative to the node, as Document.Bool does.
-func (n *Node) Bool(expr string) (bool, error) { return n.doc.queryBool(n.n, expr) }
+func (n *Node) Bool(expr string) (bool, error) { return n.doc.queryBool(n.place(), expr) }
 
 // Nodes returns the nodes expr selects relative to the node, as Document.Nodes does.
-func (n *Node) Nodes(expr string) ([]*Node, error) { return n.doc.queryNodes(n.n, expr) }
+func (n *Node) Nodes(expr string) ([]*Node, error) { return n.doc.queryNodes(n.place(), expr) }
 
 // Node returns the first node expr selects relative to the node, as Document.Node does.
-func (n *Node) Node(expr string) (*Node, error) { return n.doc.queryNode(n.n, expr) }
+func (n *Node) Node(expr string) (*Node, error) { return n.doc.queryNode(n.place(), expr) }

@@ -17,6 +17,11 @@ func (d *Document) compile(expr string) (*xpath.Expr, error) {
 	if strings.TrimSpace(expr) == "" {
 		return nil, &ExprError{Expr: expr, Err: errors.New("empty expression")}
 	}
+	if p := prefixWildcard(expr); p != "" {
+		// antchfx/xpath (v1.3.9) compares the wildcard's empty local name with each node's: such a test
+		// would match nothing, and Remove or Set would report 0 nodes instead of failing.
+		return nil, &ExprError{Expr: expr, Err: fmt.Errorf("%s:* is not supported (it would match nothing); use *[namespace-uri()='...'] or name each element", p)}
+	}
 	e, err := xpath.CompileWithNS(expr, d.ns)
 	if err != nil {
 		return nil, &ExprError{Expr: expr, Err: err}
@@ -28,9 +33,46 @@ func (d *Document) compile(expr string) (*xpath.Expr, error) {
 	return e, nil
 }
 
-// eval evaluates expr with n as the context node: the result is a bool, a float64, a string or a
+// prefixWildcard returns the prefix of the first "prefix:*" name test in expr, outside string
+// literals, or "".
+func prefixWildcard(expr string) string {
+	var quote byte
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == ':' && i+1 < len(expr) && expr[i+1] == '*' && (i+2 >= len(expr) || expr[i+2] != ':'):
+			j := i
+			for j > 0 && (isNameByte(expr[j-1])) {
+				j--
+			}
+			if j < i {
+				return expr[j:i]
+			}
+		}
+	}
+	return ""
+}
+
+func isNameByte(c byte) bool {
+	return c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// place is a context node for a query: an element, text or comment node, or the attribute attr of
+// element n (attr -1 when the place is n itself).
+type place struct {
+	n    *node
+	attr int
+}
+
+// eval evaluates expr with at as the context node: the result is a bool, a float64, a string or a
 // []*Node.
-func (d *Document) eval(n *node, expr string) (res any, err error) {
+func (d *Document) eval(at place, expr string) (res any, err error) {
 	e, err := d.compile(expr)
 	if err != nil {
 		return nil, err
@@ -42,7 +84,7 @@ func (d *Document) eval(n *node, expr string) (res any, err error) {
 	}()
 	// The root stays the document node, so that absolute paths mean the whole document in queries
 	// relative to n.
-	v := e.Evaluate(&navigator{root: d.top, cur: n, attr: -1})
+	v := e.Evaluate(&navigator{root: d.top, cur: at.n, attr: at.attr})
 	it, ok := v.(*xpath.NodeIterator)
 	if !ok {
 		return v, nil
@@ -59,8 +101,8 @@ func (d *Document) eval(n *node, expr string) (res any, err error) {
 	return nodes, nil
 }
 
-func (d *Document) queryString(n *node, expr string) (string, error) {
-	v, err := d.eval(n, expr)
+func (d *Document) queryString(at place, expr string) (string, error) {
+	v, err := d.eval(at, expr)
 	if err != nil {
 		return "", err
 	}
@@ -92,8 +134,8 @@ func formatNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
-func (d *Document) queryInt(n *node, expr string) (int, error) {
-	v, err := d.eval(n, expr)
+func (d *Document) queryInt(at place, expr string) (int, error) {
+	v, err := d.eval(at, expr)
 	if err != nil {
 		return 0, err
 	}
@@ -121,8 +163,8 @@ func (d *Document) queryInt(n *node, expr string) (int, error) {
 	return i, nil
 }
 
-func (d *Document) queryBool(n *node, expr string) (bool, error) {
-	v, err := d.eval(n, expr)
+func (d *Document) queryBool(at place, expr string) (bool, error) {
+	v, err := d.eval(at, expr)
 	if err != nil {
 		return false, err
 	}
@@ -139,8 +181,8 @@ func (d *Document) queryBool(n *node, expr string) (bool, error) {
 	return false, &ExprError{Expr: expr, Err: fmt.Errorf("unexpected result type %T", v)}
 }
 
-func (d *Document) queryNodes(n *node, expr string) ([]*Node, error) {
-	v, err := d.eval(n, expr)
+func (d *Document) queryNodes(at place, expr string) ([]*Node, error) {
+	v, err := d.eval(at, expr)
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +205,8 @@ func kindOf(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-func (d *Document) queryNode(n *node, expr string) (*Node, error) {
-	nodes, err := d.queryNodes(n, expr)
+func (d *Document) queryNode(at place, expr string) (*Node, error) {
+	nodes, err := d.queryNodes(at, expr)
 	if err != nil {
 		return nil, err
 	}
@@ -176,19 +218,19 @@ func (d *Document) queryNode(n *node, expr string) (*Node, error) {
 
 // String evaluates the XPath expression expr and returns its string value: for nodes, the value of the
 // first one (an attribute's value, an element's text content), "" when none matches.
-func (d *Document) String(expr string) (string, error) { return d.queryString(d.top, expr) }
+func (d *Document) String(expr string) (string, error) { return d.queryString(place{d.top, -1}, expr) }
 
 // Int evaluates expr as an integer: a number, or the first node's value parsed as a decimal integer. It
 // fails when nothing matches (wrapping ErrNoMatch) or the value is not an integer.
-func (d *Document) Int(expr string) (int, error) { return d.queryInt(d.top, expr) }
+func (d *Document) Int(expr string) (int, error) { return d.queryInt(place{d.top, -1}, expr) }
 
 // Bool evaluates expr as XPath's boolean(): true for a non-empty node set, a non-empty string or a
 // non-zero number. Bool("/domain/features/acpi") tells whether the element exists.
-func (d *Document) Bool(expr string) (bool, error) { return d.queryBool(d.top, expr) }
+func (d *Document) Bool(expr string) (bool, error) { return d.queryBool(place{d.top, -1}, expr) }
 
 // Nodes returns the nodes expr selects, in document order (none is not an error). It fails when expr
 // evaluates to a number, a string or a boolean.
-func (d *Document) Nodes(expr string) ([]*Node, error) { return d.queryNodes(d.top, expr) }
+func (d *Document) Nodes(expr string) ([]*Node, error) { return d.queryNodes(place{d.top, -1}, expr) }
 
 // Node returns the first node expr selects; it fails, wrapping ErrNoMatch, when none matches.
-func (d *Document) Node(expr string) (*Node, error) { return d.queryNode(d.top, expr) }
+func (d *Document) Node(expr string) (*Node, error) { return d.queryNode(place{d.top, -1}, expr) }

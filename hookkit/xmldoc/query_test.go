@@ -179,3 +179,37 @@ func TestQueryNetworkHookData(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "domain", root.Name())
 }
+
+// TestQueryFromAnAttribute: a query relative to an attribute node starts at the attribute: "." is its
+// value and ".." its element (it started at the element).
+func TestQueryFromAnAttribute(t *testing.T) {
+	doc := mustParse(t, `<domain><devices><disk type='file'><source file='/a.qcow2'/><target dev='vda'/></disk></devices></domain>`)
+	f, err := doc.Node("/domain/devices/disk/source/@file")
+	require.NoError(t, err)
+	for expr, want := range map[string]string{
+		"../../target/@dev": "vda",
+		".":                 "/a.qcow2",
+		"name()":            "file",
+		"local-name(..)":    "source",
+	} {
+		got, err := f.String(expr)
+		require.NoError(t, err, expr)
+		assert.Equal(t, want, got, expr)
+	}
+}
+
+// TestQueryPrefixWildcard: antchfx/xpath matches nothing for "prefix:*", so it is refused instead of
+// silently selecting nothing; the namespace-uri() form it points to works.
+func TestQueryPrefixWildcard(t *testing.T) {
+	doc := mustParse(t, nsDomain)
+	_, err := doc.Nodes("/domain/qemu:commandline/qemu:*")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "qemu:* is not supported")
+	_, err = doc.Remove("/domain/qemu:commandline/qemu:*")
+	assert.Error(t, err)
+	args, err := doc.Nodes("/domain/qemu:commandline/*[namespace-uri()='http://libvirt.org/schemas/domain/qemu/1.0']")
+	require.NoError(t, err)
+	assert.Len(t, args, 2)
+	_, err = doc.Nodes("/domain/child::*[name()='a:*']") // in a string literal, or an axis: not a wildcard test
+	assert.NoError(t, err)
+}
