@@ -340,40 +340,33 @@ func kindName(m fs.FileMode) string {
 
 // matches reports whether the path (with Lstat info li) still is what entry e installed.
 func matches(path string, li fs.FileInfo, e Entry) bool {
-	switch e.Kind {
+	return holds(path, li, e.Kind, e.Link, func(raw []byte) bool {
+		sum := sha256.Sum256(raw)
+		return hex.EncodeToString(sum[:]) == e.SHA256
+	})
+}
+
+// holdsBackup reports whether the path (with Lstat info li) still holds what backup b recorded.
+func holdsBackup(dir, path string, li fs.FileInfo, b *Backup) bool {
+	return holds(path, li, b.Kind, b.Link, func(raw []byte) bool {
+		saved, err := readNoFollow(filepath.Join(dir, b.Path))
+		return err == nil && bytes.Equal(raw, saved)
+	})
+}
+
+// holds reports whether the path (with Lstat info li) is a symlink to link (KindSymlink), or a regular
+// file whose content same accepts (KindFile).
+func holds(path string, li fs.FileInfo, kind Kind, link string, same func(raw []byte) bool) bool {
+	switch kind {
 	case KindSymlink:
-		link, err := os.Readlink(path)
-		return li.Mode()&fs.ModeSymlink != 0 && err == nil && link == e.Link
+		got, err := os.Readlink(path)
+		return li.Mode()&fs.ModeSymlink != 0 && err == nil && got == link
 	case KindFile:
 		if !li.Mode().IsRegular() {
 			return false
 		}
 		raw, err := readNoFollow(path)
-		if err != nil {
-			return false
-		}
-		sum := sha256.Sum256(raw)
-		return hex.EncodeToString(sum[:]) == e.SHA256
-	}
-	return false
-}
-
-// holdsBackup reports whether the path (with Lstat info li) still holds what backup b recorded.
-func holdsBackup(dir, path string, li fs.FileInfo, b *Backup) bool {
-	switch b.Kind {
-	case KindSymlink:
-		link, err := os.Readlink(path)
-		return li.Mode()&fs.ModeSymlink != 0 && err == nil && link == b.Link
-	case KindFile:
-		if !li.Mode().IsRegular() {
-			return false
-		}
-		have, err := readNoFollow(path)
-		if err != nil {
-			return false
-		}
-		saved, err := readNoFollow(filepath.Join(dir, b.Path))
-		return err == nil && bytes.Equal(have, saved)
+		return err == nil && same(raw)
 	}
 	return false
 }
