@@ -6,8 +6,10 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/antchfx/xpath"
+	"github.com/hookkit-dev/hookkit/hookkit/internal/xmlchar"
 )
 
 func (d *Document) compile(expr string) (*xpath.Expr, error) {
@@ -48,8 +50,12 @@ func prefixWildcard(expr string) string {
 			quote = c
 		case c == ':' && i+1 < len(expr) && expr[i+1] == '*' && (i+2 >= len(expr) || expr[i+2] != ':'):
 			j := i
-			for j > 0 && (isNameByte(expr[j-1])) {
-				j--
+			for j > 0 {
+				r, size := utf8.DecodeLastRuneInString(expr[:j])
+				if r == ':' || !xmlchar.IsNameChar(r) {
+					break
+				}
+				j -= size
 			}
 			if j < i {
 				return expr[j:i]
@@ -57,10 +63,6 @@ func prefixWildcard(expr string) string {
 		}
 	}
 	return ""
-}
-
-func isNameByte(c byte) bool {
-	return c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }
 
 // place is a context node for a query: an element, text or comment node, or the attribute attr of
