@@ -81,20 +81,36 @@ func (e *XMLError) Error() string {
 	return fmt.Sprintf("malformed XML on stdin at line %d, byte %d: %s", e.Line, e.Offset, e.Msg)
 }
 
-// frame is an open element during the scan. Its names are slices of the input: the scan allocates
-// nothing per element, which matters more in a fresh hook process (where every new allocation size
-// touches fresh memory) than in a warm benchmark loop.
+// frame is an open element during the scan, as offsets into the input: no pointers, so that pushing
+// one is a plain copy, and nothing is allocated per element, which matters more in a fresh hook process
+// (where every new allocation size touches fresh memory) than in a warm benchmark loop.
 type frame struct {
-	prefix, local []byte
-	start         int
-	decls         []xml.Attr
+	start int   // the offset of its '<'
+	name  qname // its name
+	decls int   // where its own namespace declarations start in scanner.decls
 }
 
-func (f frame) qname() string {
-	if len(f.prefix) > 0 {
-		return string(f.prefix) + ":" + string(f.local)
+// qname is where a qualified name of an element or attribute is in the input.
+type qname struct {
+	start, end int
+	colon      int // the offset of the ':' of a prefixed name, or -1
+}
+
+func (n qname) full(in []byte) []byte { return in[n.start:n.end] }
+
+// prefix returns the name's prefix, nil when it has none.
+func (n qname) prefix(in []byte) []byte {
+	if n.colon < 0 {
+		return nil
 	}
-	return string(f.local)
+	return in[n.start:n.colon]
+}
+
+func (n qname) local(in []byte) []byte {
+	if n.colon < 0 {
+		return in[n.start:n.end]
+	}
+	return in[n.colon+1 : n.end]
 }
 
 // scanDocument makes one pass over in: it checks that in is one well-formed XML document whose root is
@@ -135,6 +151,7 @@ type scanner struct {
 	wantRoot string
 	ix       *docIndex
 	stack    []frame
+	decls    []xml.Attr // the namespace declarations of the open elements, outermost first
 
 	capture   *string // element text being collected
 	captureAt int
@@ -150,17 +167,34 @@ func (s *scanner) fail(off int, format string, args ...any) error {
 	return &XMLError{Offset: int64(off), Line: 1 + bytes.Count(s.in[:off], []byte{'\n'}), Msg: fmt.Sprintf(format, args...)}
 }
 
+// The SWAR constants of checkChars: eight bytes of 0x7F, of 0x80, and of each allowed control character.
+const (
+	bytes7F  = 0x7f7f7f7f7f7f7f7f
+	bytes80  = 0x8080808080808080
+	bytesTab = 0x0909090909090909
+	bytesLF  = 0x0a0a0a0a0a0a0a0a
+	bytesCR  = 0x0d0d0d0d0d0d0d0d
+)
+
+// zeroBytes returns 0x80 in each byte of x that is zero and 0 in the others, exactly (no carry crosses
+// a byte: (b&0x7F)+0x7F is at most 0xFE).
+func zeroBytes(x uint64) uint64 { return ^((x&bytes7F + bytes7F) | x) & bytes80 }
+
 // checkChars rejects what XML 1.0 forbids anywhere in a document: invalid UTF-8, control characters other
 // than tab, newline and carriage return, and U+FFFE/U+FFFF.
 func (s *scanner) checkChars() error {
 	in := s.in
 	for i := 0; i < len(in); {
-		// Eight bytes at a time while they are all printable ASCII: a byte below 0x20 sets its high bit
-		// when 0x20 is subtracted, a byte from 0x80 up has it set already. (A borrow only ever comes from
-		// a byte below 0x20, so the test has no false negatives; a false positive just takes the slow path.)
+		// Eight bytes at a time while they are ASCII and their control characters are tab, newline or
+		// carriage return, so that the newline of every line does not leave the fast loop. For ASCII
+		// bytes b+0x60 has its high bit set exactly when b >= 0x20, and carries into no other byte.
 		for i+8 <= len(in) {
 			x := binary.LittleEndian.Uint64(in[i:])
-			if ((x-0x2020202020202020)|x)&0x8080808080808080 != 0 {
+			if x&bytes80 != 0 {
+				break
+			}
+			if ctl := ^(x + 0x6060606060606060) & bytes80; ctl != 0 &&
+				ctl&^(zeroBytes(x^bytesTab)|zeroBytes(x^bytesLF)|zeroBytes(x^bytesCR)) != 0 {
 				break
 			}
 			i += 8
@@ -192,48 +226,50 @@ func (s *scanner) run() error {
 	in := s.in
 	rootClosed := false
 	for s.pos < len(in) {
-		lt := bytes.IndexByte(in[s.pos:], '<')
-		if lt < 0 {
-			lt = len(in) - s.pos
-		}
-		if lt > 0 {
-			if err := s.chardata(s.pos, s.pos+lt); err != nil {
+		if in[s.pos] != '<' {
+			if err := s.chardata(); err != nil {
 				return err
 			}
-			s.pos += lt
 			continue
 		}
 		start := s.pos
 		rest := in[s.pos:]
-		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			end := bytes.Index(rest[4:], []byte("-->"))
-			if end < 0 {
-				return s.fail(len(in), "unexpected end of input inside a comment")
+		var next byte
+		if len(rest) > 1 {
+			next = rest[1]
+		}
+		switch next {
+		case '!':
+			switch {
+			case bytes.HasPrefix(rest, []byte("<!--")):
+				end := bytes.Index(rest[4:], []byte("-->"))
+				if end < 0 {
+					return s.fail(len(in), "unexpected end of input inside a comment")
+				}
+				if bytes.Contains(rest[4:4+end], []byte("--")) || 4+end > 4 && rest[4+end-1] == '-' {
+					return s.fail(start, `invalid sequence "--" not allowed in comments`)
+				}
+				s.pos += 4 + end + 3
+			case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+				if len(s.stack) == 0 {
+					return s.fail(start, "CDATA section outside the root element")
+				}
+				end := bytes.Index(rest[9:], []byte("]]>"))
+				if end < 0 {
+					return s.fail(len(in), "unexpected end of input inside a CDATA section")
+				}
+				if s.capture != nil {
+					s.text = append(s.text, rest[9:9+end]...)
+				}
+				s.pos += 9 + end + 3
+			default:
+				return s.fail(start, "DOCTYPE and other <!...> declarations are not allowed in hook input")
 			}
-			if bytes.Contains(rest[4:4+end], []byte("--")) || 4+end > 4 && rest[4+end-1] == '-' {
-				return s.fail(start, `invalid sequence "--" not allowed in comments`)
-			}
-			s.pos += 4 + end + 3
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			if len(s.stack) == 0 {
-				return s.fail(start, "CDATA section outside the root element")
-			}
-			end := bytes.Index(rest[9:], []byte("]]>"))
-			if end < 0 {
-				return s.fail(len(in), "unexpected end of input inside a CDATA section")
-			}
-			if s.capture != nil {
-				s.text = append(s.text, rest[9:9+end]...)
-			}
-			s.pos += 9 + end + 3
-		case bytes.HasPrefix(rest, []byte("<!")):
-			return s.fail(start, "DOCTYPE and other <!...> declarations are not allowed in hook input")
-		case bytes.HasPrefix(rest, []byte("<?")):
+		case '?':
 			if err := s.procInst(); err != nil {
 				return err
 			}
-		case bytes.HasPrefix(rest, []byte("</")):
+		case '/':
 			if err := s.endElement(); err != nil {
 				return err
 			}
@@ -253,7 +289,7 @@ func (s *scanner) run() error {
 		}
 	}
 	if len(s.stack) > 0 {
-		return s.fail(len(in), "unexpected end of input: <%s> is not closed", s.stack[len(s.stack)-1].qname())
+		return s.fail(len(in), "unexpected end of input: <%s> is not closed", s.stack[len(s.stack)-1].name.full(s.in))
 	}
 	if s.ix.root == "" {
 		return s.fail(len(in), "no root element")
@@ -261,24 +297,43 @@ func (s *scanner) run() error {
 	return nil
 }
 
-// chardata checks text between markup and collects it when an identity field is being captured.
-func (s *scanner) chardata(from, to int) error {
-	t := s.in[from:to]
+// chardata reads the text from s.pos to the next '<' or the end of the input: it checks it and collects
+// it when an identity field is being captured.
+func (s *scanner) chardata() error {
+	in, from := s.in, s.pos
+	j, cdEnd, amp := from, -1, false
+	for ; j < len(in); j++ {
+		c := in[j]
+		if charClass[c]&classTextStop == 0 {
+			continue
+		}
+		if c == '<' {
+			break
+		}
+		if c == '&' {
+			amp = true
+		} else if cdEnd < 0 && j-from >= 2 && in[j-1] == ']' && in[j-2] == ']' { // c == '>'
+			cdEnd = j - 2
+		}
+	}
+	s.pos = j
+	t := in[from:j]
 	if len(s.stack) == 0 {
 		if len(bytes.TrimLeft(t, " \t\r\n")) > 0 {
 			return s.fail(from, "text outside the root element")
 		}
 		return nil
 	}
-	if i := bytes.Index(t, []byte("]]>")); i >= 0 {
-		return s.fail(from+i, "the sequence ]]> is not allowed in character data")
+	if cdEnd >= 0 {
+		return s.fail(cdEnd, "the sequence ]]> is not allowed in character data")
 	}
-	if bytes.IndexByte(t, '&') >= 0 {
-		u, err := s.unescape(t, from)
-		if err != nil {
+	if amp {
+		if err := s.checkRefs(t, from); err != nil {
 			return err
 		}
-		t = u
+		if s.capture != nil {
+			t = s.unescape(t)
+		}
 	}
 	if s.capture != nil {
 		s.text = append(s.text, t...)
@@ -286,7 +341,6 @@ func (s *scanner) chardata(from, to int) error {
 	return nil
 }
 
-// procInst skips <?target ...?>; the XML declaration is allowed only at the very start.
 func (s *scanner) procInst() error {
 	start := s.pos
 	end := bytes.Index(s.in[s.pos+2:], []byte("?>"))
@@ -402,66 +456,85 @@ func validEncName(v string) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func isNameByte(c byte, first bool) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= utf8.RuneSelf:
-		return true
-	case c >= '0' && c <= '9', c == '-', c == '.':
-		return !first
-	}
-	return false
-}
+// The classes of charClass, a table of one byte per input byte.
+const (
+	classNameStart = 1 << iota // may start an XML name: ASCII letters, '_' and ':'
+	classNameChar              // may continue one: those, digits, '-' and '.'
+	classNonASCII              // 0x80 and up: decode the rune to decide
+	classValueStop             // ends or interrupts an attribute value: quotes, '<', '&'
+	classTextStop              // ends or interrupts character data: '<', '&', '>'
+)
 
-// nameAt returns the XML name starting at i and its length in bytes (0 when there is none).
-func (s *scanner) nameAt(i int) ([]byte, int) {
-	j := i
-	for j < len(s.in) && isNameByte(s.in[j], j == i) {
-		if s.in[j] >= utf8.RuneSelf {
-			r, n := utf8.DecodeRune(s.in[j:])
+// charClass holds the classes of each byte value (a constant, so that no init code builds it).
+// TestCharClass checks it against the rules it encodes.
+const charClass = "" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x08\x00\x00\x00\x18\x08\x00\x00\x00\x00\x00\x02\x02\x00" +
+	"\x02\x02\x02\x02\x02\x02\x02\x02\x02\x02\x03\x00\x18\x00\x10\x00" +
+	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03" +
+	"\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x03" +
+	"\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03" +
+	"\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x00\x00\x00\x00\x00" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04" +
+	"\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04\x04"
+
+// scanName reads the XML name starting at i. It returns where the name ends (i when there is none) and
+// the offset of its first ':' (-1 when it has none).
+func (s *scanner) scanName(i int) (end, colon int) {
+	in := s.in
+	j, colon := i, -1
+	for j < len(in) {
+		c := in[j]
+		k := charClass[c]
+		if j == i && k&(classNameStart|classNonASCII) == 0 || k&(classNameChar|classNonASCII) == 0 {
+			break
+		}
+		if k&classNonASCII != 0 {
+			r, n := utf8.DecodeRune(in[j:])
 			if j == i && !xmlchar.IsNameStartChar(r) || !xmlchar.IsNameChar(r) {
 				break
 			}
 			j += n
 			continue
 		}
+		if c == ':' && colon < 0 {
+			colon = j
+		}
 		j++
 	}
-	return s.in[i:j], j - i
+	return j, colon
 }
 
-// isQName reports whether name, an XML name as nameAt reads it, is also a qualified name of Namespaces in
-// XML: no colon, or one colon between a non-empty prefix and a local part that starts like a name. ("::" or
-// "a:1" are names of XML 1.0 but not qualified names; libvirt never writes them and encoding/xml refuses them.)
-func isQName(name []byte) bool {
-	i := bytes.IndexByte(name, ':')
-	if i < 0 {
+// nameAt returns the XML name starting at i and its length in bytes (0 when there is none).
+func (s *scanner) nameAt(i int) ([]byte, int) {
+	end, _ := s.scanName(i)
+	return s.in[i:end], end - i
+}
+
+// isQName reports whether the name from i to end, read by scanName with its first colon at colon, is
+// also a qualified name of Namespaces in XML: no colon, or one colon between a non-empty prefix and a
+// local part that starts like a name. ("::" or "a:1" are names of XML 1.0 but not qualified names;
+// libvirt never writes them and encoding/xml refuses them.)
+func (s *scanner) isQName(i, end, colon int) bool {
+	if colon < 0 {
 		return true
 	}
-	local := name[i+1:]
-	if i == 0 || len(local) == 0 || bytes.IndexByte(local, ':') >= 0 {
+	local := s.in[colon+1 : end]
+	if colon == i || len(local) == 0 || bytes.IndexByte(local, ':') >= 0 {
 		return false
 	}
 	if c := local[0]; c < utf8.RuneSelf {
-		return isNameByte(c, true)
+		return charClass[c]&classNameStart != 0
 	}
 	r, _ := utf8.DecodeRune(local)
 	return xmlchar.IsNameStartChar(r)
-}
-
-// sameQName reports whether name, as written in an end tag, is the qualified name of f.
-func sameQName(f frame, name []byte) bool {
-	if len(f.prefix) == 0 {
-		return bytes.Equal(f.local, name)
-	}
-	return len(name) == len(f.prefix)+1+len(f.local) && bytes.HasPrefix(name, f.prefix) &&
-		name[len(f.prefix)] == ':' && bytes.HasSuffix(name, f.local)
-}
-
-func splitName(n []byte) (prefix, local []byte) {
-	if i := bytes.IndexByte(n, ':'); i > 0 && i < len(n)-1 {
-		return n[:i], n[i+1:]
-	}
-	return nil, n
 }
 
 func (s *scanner) skipSpace() {
@@ -470,33 +543,51 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-// rawAttr is an attribute as written; value is unescaped.
-type rawAttr struct{ prefix, local, value []byte }
+// rawAttr is an attribute of the start tag being read, as offsets into the input.
+type rawAttr struct {
+	name             qname
+	valStart, valEnd int // the value as written, between its quotes
+	amp              bool
+}
+
+// attrValue returns the value of a, its references resolved (startElement has checked them).
+// Attribute value normalization is not done, as encoding/xml does not do it either: the value is kept
+// as written.
+func (s *scanner) attrValue(a rawAttr) string {
+	v := s.in[a.valStart:a.valEnd]
+	if a.amp {
+		v = s.unescape(v)
+	}
+	return string(v)
+}
 
 func (s *scanner) startElement() error {
+	in := s.in
 	start := s.pos
 	s.pos++
-	name, n := s.nameAt(s.pos)
-	if n == 0 {
+	nameEnd, colon := s.scanName(s.pos)
+	name := in[s.pos:nameEnd]
+	if len(name) == 0 {
 		return s.fail(start+1, "expected element name after <")
 	}
-	if !isQName(name) {
+	if !s.isQName(s.pos, nameEnd, colon) {
 		return s.fail(start+1, "element name %q is not a name of the form local or prefix:local", name)
 	}
-	s.pos += n
+	f := frame{start: start, name: qname{start: s.pos, end: nameEnd, colon: colon}, decls: len(s.decls)}
+	s.pos = nameEnd
 	attrs := s.attrs[:0]
 	selfClosing := false
 	for {
-		hadSpace := s.pos < len(s.in) && isSpace(s.in[s.pos])
+		hadSpace := s.pos < len(in) && isSpace(in[s.pos])
 		s.skipSpace()
-		if s.pos >= len(s.in) {
-			return s.fail(len(s.in), "unexpected end of input inside the tag <%s", name)
+		if s.pos >= len(in) {
+			return s.fail(len(in), "unexpected end of input inside the tag <%s", name)
 		}
-		if c := s.in[s.pos]; c == '>' {
+		if c := in[s.pos]; c == '>' {
 			s.pos++
 			break
 		} else if c == '/' {
-			if s.pos+1 >= len(s.in) || s.in[s.pos+1] != '>' {
+			if s.pos+1 >= len(in) || in[s.pos+1] != '>' {
 				return s.fail(s.pos, "expected /> in element <%s>", name)
 			}
 			s.pos += 2
@@ -506,73 +597,73 @@ func (s *scanner) startElement() error {
 		if !hadSpace {
 			return s.fail(s.pos, "expected space before an attribute of <%s>", name)
 		}
-		an, n := s.nameAt(s.pos)
-		if n == 0 {
+		a := rawAttr{name: qname{start: s.pos}}
+		a.name.end, a.name.colon = s.scanName(s.pos)
+		an := a.name.full(in)
+		if len(an) == 0 {
 			return s.fail(s.pos, "expected attribute name in element <%s>", name)
 		}
-		if !isQName(an) {
+		if !s.isQName(a.name.start, a.name.end, a.name.colon) {
 			return s.fail(s.pos, "attribute name %q in element <%s> is not a name of the form local or prefix:local", an, name)
 		}
-		p, l := splitName(an)
-		for _, a := range attrs {
+		p, l := a.name.prefix(in), a.name.local(in)
+		for _, b := range attrs {
 			// XML's "Unique Att Spec": libvirt (libxml2) refuses the document ("Attribute x redefined"),
 			// which encoding/xml does not check. The message names the attribute, never a value.
-			if bytes.Equal(a.local, l) && bytes.Equal(a.prefix, p) {
+			if bytes.Equal(b.name.local(in), l) && bytes.Equal(b.name.prefix(in), p) {
 				return s.fail(s.pos, "attribute %s appears twice in element <%s>", an, name)
 			}
 		}
-		s.pos += n
+		s.pos = a.name.end
 		s.skipSpace()
-		if s.pos >= len(s.in) || s.in[s.pos] != '=' {
+		if s.pos >= len(in) || in[s.pos] != '=' {
 			return s.fail(s.pos, "attribute %s of <%s> has no value", an, name)
 		}
 		s.pos++
 		s.skipSpace()
-		if s.pos >= len(s.in) || s.in[s.pos] != '"' && s.in[s.pos] != '\'' {
+		if s.pos >= len(in) || in[s.pos] != '"' && in[s.pos] != '\'' {
 			return s.fail(s.pos, "unquoted or missing value of attribute %s", an)
 		}
-		q := s.in[s.pos]
-		// One pass over the value finds the closing quote, a '<' (not allowed) and a '&' (to unescape).
-		end, amp := -1, false
-		for i, c := range s.in[s.pos+1:] {
+		// One pass over the value finds the closing quote, a '<' (not allowed) and a '&' (to check).
+		q := in[s.pos]
+		a.valStart = s.pos + 1
+		j := a.valStart
+		for ; j < len(in); j++ {
+			c := in[j]
+			if charClass[c]&classValueStop == 0 {
+				continue
+			}
 			if c == q {
-				end = i
 				break
 			}
 			if c == '<' {
-				return s.fail(s.pos+1+i, "unescaped < inside the value of attribute %s", an)
+				return s.fail(j, "unescaped < inside the value of attribute %s", an)
 			}
-			amp = amp || c == '&'
+			a.amp = a.amp || c == '&'
 		}
-		if end < 0 {
-			return s.fail(len(s.in), "unexpected end of input inside the value of attribute %s", an)
+		if j >= len(in) {
+			return s.fail(len(in), "unexpected end of input inside the value of attribute %s", an)
 		}
-		raw := s.in[s.pos+1 : s.pos+1+end]
-		v := raw
-		if amp {
-			u, err := s.unescape(raw, s.pos+1)
-			if err != nil {
+		a.valEnd = j
+		if a.amp {
+			if err := s.checkRefs(in[a.valStart:a.valEnd], a.valStart); err != nil {
 				return err
 			}
-			v = u
 		}
-		// Attribute value normalization, as encoding/xml does not do it either: keep the value as written.
-		attrs = append(attrs, rawAttr{prefix: p, local: l, value: v})
-		s.pos += 1 + end + 1
+		attrs = append(attrs, a)
+		s.pos = j + 1
 	}
 	s.attrs = attrs
-	prefix, local := splitName(name)
-	depth := len(s.stack)
-	f := frame{prefix: prefix, local: local, start: start}
 	for _, a := range attrs {
-		if string(a.prefix) == "xmlns" {
-			f.decls = append(f.decls, xml.Attr{Name: xml.Name{Space: "xmlns", Local: string(a.local)}, Value: string(a.value)})
-		} else if len(a.prefix) == 0 && string(a.local) == "xmlns" {
-			f.decls = append(f.decls, xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: string(a.value)})
+		if p := a.name.prefix(in); string(p) == "xmlns" {
+			s.decls = append(s.decls, xml.Attr{Name: xml.Name{Space: "xmlns", Local: string(a.name.local(in))}, Value: s.attrValue(a)})
+		} else if len(p) == 0 && string(a.name.local(in)) == "xmlns" {
+			s.decls = append(s.decls, xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: s.attrValue(a)})
 		}
 	}
+	depth := len(s.stack)
 	s.stack = append(s.stack, f)
-	s.index(depth, prefix, local, attrs, start)
+	s.index(depth, f.name.prefix(in), f.name.local(in), attrs, start)
 	if depth == 0 && s.ix.root != s.wantRoot && !(s.wantRoot == "hookData" && s.ix.root == "network") {
 		return s.fail(start, "root element is <%s>, expected <%s>", name, s.wantRoot)
 	}
@@ -583,29 +674,39 @@ func (s *scanner) startElement() error {
 }
 
 func (s *scanner) endElement() error {
+	in := s.in
 	start := s.pos
 	s.pos += 2
+	// The usual end tag, "</" the name of the open element ">", is matched as bytes.
+	if n := len(s.stack); n > 0 {
+		qn := s.stack[n-1].name.full(in)
+		if end := s.pos + len(qn); end < len(in) && in[end] == '>' && bytes.Equal(in[s.pos:end], qn) {
+			s.pos = end + 1
+			s.closeTop(s.pos)
+			return nil
+		}
+	}
 	name, n := s.nameAt(s.pos)
 	if n == 0 {
 		return s.fail(start+2, "expected element name after </")
 	}
 	s.pos += n
 	s.skipSpace()
-	if s.pos >= len(s.in) && len(s.stack) > 0 {
-		return s.fail(len(s.in), "unexpected end of input: <%s> is not closed", s.stack[len(s.stack)-1].qname())
+	if s.pos >= len(in) && len(s.stack) > 0 {
+		return s.fail(len(in), "unexpected end of input: <%s> is not closed", s.stack[len(s.stack)-1].name.full(s.in))
 	}
-	if s.pos >= len(s.in) {
-		return s.fail(len(s.in), "unexpected end of input inside </%s", name)
+	if s.pos >= len(in) {
+		return s.fail(len(in), "unexpected end of input inside </%s", name)
 	}
-	if s.in[s.pos] != '>' {
+	if in[s.pos] != '>' {
 		return s.fail(s.pos, "invalid characters between </%s and >", name)
 	}
 	s.pos++
 	if len(s.stack) == 0 {
 		return s.fail(start, "unexpected end tag </%s>", name)
 	}
-	if top := s.stack[len(s.stack)-1]; !sameQName(top, name) {
-		return s.fail(start, "element <%s> closed by </%s>", top.qname(), name)
+	if top := s.stack[len(s.stack)-1].name.full(s.in); !bytes.Equal(top, name) {
+		return s.fail(start, "element <%s> closed by </%s>", top, name)
 	}
 	s.closeTop(s.pos)
 	return nil
@@ -631,8 +732,8 @@ func (s *scanner) index(depth int, prefixB, localB []byte, attrs []rawAttr, star
 	}
 	get := func(name string) string {
 		for _, a := range attrs {
-			if len(a.prefix) == 0 && string(a.local) == name {
-				return string(a.value)
+			if a.name.colon < 0 && string(a.name.full(s.in)) == name {
+				return s.attrValue(a)
 			}
 		}
 		return ""
@@ -660,8 +761,9 @@ func (s *scanner) index(depth int, prefixB, localB []byte, attrs []rawAttr, star
 		}
 	case s.metaAt >= 0 && depth == s.metaAt+1:
 		f := s.stack[len(s.stack)-1]
-		ix.dom.metadata = append(ix.dom.metadata, metaEntry{ns: resolveNS(s.stack, f.prefix), local: string(f.local),
-			span: span{start: start}, inherited: inheritedDecls(s.stack, f.prefix)})
+		p := f.name.prefix(s.in)
+		ix.dom.metadata = append(ix.dom.metadata, metaEntry{ns: resolveNS(s.decls, p), local: string(f.name.local(s.in)),
+			span: span{start: start}, inherited: inheritedDecls(s.decls[:f.decls], s.decls[f.decls:], p)})
 	case s.netAt >= 0 && depth == s.netAt+1:
 		switch string(local) {
 		case "name":
@@ -682,7 +784,7 @@ func (s *scanner) index(depth int, prefixB, localB []byte, attrs []rawAttr, star
 		case "plug":
 			ix.port.plug = PortPlug{Type: get("type"), Bridge: get("bridge"), Dev: get("dev"), Mode: get("mode")}
 		}
-	case s.portAt >= 0 && depth == s.portAt+2 && string(s.stack[depth-1].local) == "owner" && len(s.stack[depth-1].prefix) == 0:
+	case s.portAt >= 0 && depth == s.portAt+2 && s.stack[depth-1].name.colon < 0 && string(s.stack[depth-1].name.local(s.in)) == "owner":
 		switch string(local) {
 		case "name":
 			s.capture, s.captureAt = &ix.port.ownerName, depth
@@ -697,6 +799,7 @@ func (s *scanner) closeTop(end int) {
 	depth := len(s.stack) - 1
 	top := s.stack[depth]
 	s.stack = s.stack[:depth]
+	s.decls = s.decls[:top.decls]
 	if s.capture != nil && depth == s.captureAt {
 		*s.capture = strings.TrimSpace(string(s.text))
 		s.capture, s.text = nil, s.text[:0]
@@ -717,54 +820,68 @@ func (s *scanner) closeTop(end int) {
 	}
 }
 
-// unescape resolves the five predefined entities and character references in t, which starts at byte off.
-func (s *scanner) unescape(t []byte, off int) ([]byte, error) {
-	out := make([]byte, 0, len(t))
+// checkRefs checks the entity and character references of t, which starts at byte off: the five
+// predefined entities, and character references to characters XML allows.
+func (s *scanner) checkRefs(t []byte, off int) error {
 	for i := 0; i < len(t); {
-		if t[i] != '&' {
-			out = append(out, t[i])
-			i++
-			continue
+		amp := bytes.IndexByte(t[i:], '&')
+		if amp < 0 {
+			break
 		}
+		i += amp
 		semi := bytes.IndexByte(t[i:], ';')
 		if semi < 0 {
-			return nil, s.fail(off+i, "invalid character entity (no semicolon)")
+			return s.fail(off+i, "invalid character entity (no semicolon)")
 		}
-		ref := string(t[i+1 : i+semi])
-		r, ok := xmlchar.Ref(ref)
-		if !ok {
+		if _, ok := xmlchar.Ref(string(t[i+1 : i+semi])); !ok {
 			// The reference is not quoted: what runs from & to ; may be part of a password in the
 			// migrate XML, and this message reaches libvirt's error and its logs.
-			return nil, s.fail(off+i, "invalid entity or character reference (allowed: &lt; &gt; &amp; &apos; &quot;, and &#N; or &#xN; of a character XML allows)")
+			return s.fail(off+i, "invalid entity or character reference (allowed: &lt; &gt; &amp; &apos; &quot;, and &#N; or &#xN; of a character XML allows)")
 		}
+		i += semi + 1
+	}
+	return nil
+}
+
+// unescape resolves the references of t, which checkRefs has accepted.
+func (s *scanner) unescape(t []byte) []byte {
+	out := make([]byte, 0, len(t))
+	for i := 0; i < len(t); {
+		amp := bytes.IndexByte(t[i:], '&')
+		if amp < 0 {
+			return append(out, t[i:]...)
+		}
+		out = append(out, t[i:i+amp]...)
+		i += amp
+		semi := bytes.IndexByte(t[i:], ';')
+		r, _ := xmlchar.Ref(string(t[i+1 : i+semi]))
 		out = utf8.AppendRune(out, r)
 		i += semi + 1
 	}
-	return out, nil
+	return out
 }
 
-// resolveNS returns the namespace URI of prefix (the default namespace for "") in the scope of stack.
-func resolveNS(stack []frame, prefix []byte) string {
-	for i := len(stack) - 1; i >= 0; i-- {
-		for _, a := range stack[i].decls {
-			if len(prefix) == 0 && a.Name.Space == "" && a.Name.Local == "xmlns" || len(prefix) > 0 && a.Name.Space == "xmlns" && a.Name.Local == string(prefix) {
-				return a.Value
-			}
+// resolveNS returns the namespace URI of prefix (the default namespace for "") in the scope of decls,
+// the declarations of the open elements, outermost first.
+func resolveNS(decls []xml.Attr, prefix []byte) string {
+	for i := len(decls) - 1; i >= 0; i-- {
+		a := decls[i]
+		if len(prefix) == 0 && a.Name.Space == "" && a.Name.Local == "xmlns" || len(prefix) > 0 && a.Name.Space == "xmlns" && a.Name.Local == string(prefix) {
+			return a.Value
 		}
 	}
 	return ""
 }
 
-// inheritedDecls returns the declaration of prefix when it comes from an ancestor of the top of stack,
-// so that the element can be decoded on its own.
-func inheritedDecls(stack []frame, prefix []byte) []xml.Attr {
-	top := stack[len(stack)-1]
-	for _, a := range top.decls {
+// inheritedDecls returns the declaration of prefix when an element whose own declarations are own gets
+// it from an ancestor, whose declarations are outer, so that the element can be decoded on its own.
+func inheritedDecls(outer, own []xml.Attr, prefix []byte) []xml.Attr {
+	for _, a := range own {
 		if len(prefix) == 0 && a.Name.Local == "xmlns" && a.Name.Space == "" || a.Name.Space == "xmlns" && a.Name.Local == string(prefix) {
 			return nil
 		}
 	}
-	uri := resolveNS(stack[:len(stack)-1], prefix)
+	uri := resolveNS(outer, prefix)
 	if uri == "" {
 		return nil
 	}

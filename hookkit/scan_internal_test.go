@@ -88,3 +88,50 @@ func TestScanStrictness(t *testing.T) {
 		}
 	}
 }
+
+// TestCharClass checks the scanner's byte table against the rules it encodes.
+func TestCharClass(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		letter := b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
+		start := letter || b == '_' || b == ':'
+		var want byte
+		if start {
+			want |= classNameStart | classNameChar
+		}
+		if b >= '0' && b <= '9' || b == '-' || b == '.' {
+			want |= classNameChar
+		}
+		if b >= 0x80 {
+			want |= classNonASCII
+		}
+		if b == '"' || b == '\'' || b == '<' || b == '&' {
+			want |= classValueStop
+		}
+		if b == '<' || b == '&' || b == '>' {
+			want |= classTextStop
+		}
+		assert.Equal(t, want, charClass[c], "byte %#x", c)
+	}
+}
+
+// TestCheckCharsWords covers the eight-byte path of checkChars: every control character at every
+// position of a word, among printable ASCII, must be found at its offset unless it is tab, LF or CR.
+func TestCheckCharsWords(t *testing.T) {
+	for c := 0; c < 0x20; c++ {
+		for at := 0; at < 16; at++ {
+			in := []byte("<domain>abcdefghijklmnop</domain>")
+			in[8+at] = byte(c)
+			s := scanner{in: in}
+			err := s.checkChars()
+			if c == '\t' || c == '\n' || c == '\r' {
+				assert.NoError(t, err, "byte %#x at %d", c, at)
+				continue
+			}
+			var xe *XMLError
+			if assert.ErrorAs(t, err, &xe, "byte %#x at %d", c, at) {
+				assert.Equal(t, int64(8+at), xe.Offset)
+			}
+		}
+	}
+}
