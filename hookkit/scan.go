@@ -730,14 +730,7 @@ func (s *scanner) index(depth int, prefixB, localB []byte, attrs []rawAttr, star
 	if len(prefixB) > 0 {
 		local = nil // libvirt's own elements are never prefixed; only metadata children are
 	}
-	get := func(name string) string {
-		for _, a := range attrs {
-			if a.name.colon < 0 && string(a.name.full(s.in)) == name {
-				return s.attrValue(a)
-			}
-		}
-		return ""
-	}
+	get := func(name string) string { return s.attr(attrs, name) }
 	topLevel := depth == 0 || depth == 1 && ix.root == "hookData"
 	switch {
 	case topLevel && string(local) == "domain":
@@ -760,10 +753,7 @@ func (s *scanner) index(depth int, prefixB, localB []byte, attrs []rawAttr, star
 			s.metaAt = depth
 		}
 	case s.metaAt >= 0 && depth == s.metaAt+1:
-		f := s.stack[len(s.stack)-1]
-		p := f.name.prefix(s.in)
-		ix.dom.metadata = append(ix.dom.metadata, metaEntry{ns: resolveNS(s.decls, p), local: string(f.name.local(s.in)),
-			span: span{start: start}, inherited: inheritedDecls(s.decls[:f.decls], s.decls[f.decls:], p)})
+		s.addMetadata(start)
 	case s.netAt >= 0 && depth == s.netAt+1:
 		switch string(local) {
 		case "name":
@@ -792,6 +782,29 @@ func (s *scanner) index(depth int, prefixB, localB []byte, attrs []rawAttr, star
 			s.capture, s.captureAt = &ix.port.ownerUUID, depth
 		}
 	}
+}
+
+// attr returns the value of the unprefixed attribute name, "" when attrs has none.
+//
+//go:noinline
+func (s *scanner) attr(attrs []rawAttr, name string) string {
+	for _, a := range attrs {
+		if a.name.colon < 0 && string(a.name.full(s.in)) == name {
+			return s.attrValue(a)
+		}
+	}
+	return ""
+}
+
+// addMetadata records the element just opened under <metadata>, which starts at byte start. It is a
+// function of its own, as attr is, to keep index's frame small: the scan runs deep in a hook's stack.
+//
+//go:noinline
+func (s *scanner) addMetadata(start int) {
+	f := s.stack[len(s.stack)-1]
+	p := f.name.prefix(s.in)
+	s.ix.dom.metadata = append(s.ix.dom.metadata, metaEntry{ns: resolveNS(s.decls, p), local: string(f.name.local(s.in)),
+		span: span{start: start}, inherited: inheritedDecls(s.decls[:f.decls], s.decls[f.decls:], p)})
 }
 
 // closeTop pops the innermost element, which ends at byte end.
