@@ -232,3 +232,54 @@ func TestPeakRSS(t *testing.T) {
 	_, err = peakRSS(in, 1, []string{f})
 	assert.Error(t, err)
 }
+
+func TestSummarize(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ref, ms []float64
+		want    pairedSummary
+	}{
+		{
+			name: "itself",
+			ref:  []float64{1, 2, 3, 4}, ms: []float64{1, 2, 3, 4},
+			want: pairedSummary{Median: 2.5, Ratio: 1},
+		},
+		{
+			// A machine that slows down halfway moves both medians; the per-round difference stays.
+			name: "drift cancels within rounds",
+			ref:  []float64{1, 1, 3, 3}, ms: []float64{1.5, 1.5, 3.5, 3.5},
+			want: pairedSummary{Median: 2.5, Ratio: 1.25, Diff: 0.5, DiffFirst: 0.5, DiffSecond: 0.5},
+		},
+		{
+			name: "halves disagree",
+			ref:  []float64{2, 2, 2, 2}, ms: []float64{2.1, 2.1, 2.3, 2.3},
+			want: pairedSummary{Median: 2.2, Ratio: 1.1, Diff: 0.2, DiffFirst: 0.1, DiffSecond: 0.3},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := summarize(tc.ref, tc.ms)
+			assert.InDelta(t, tc.want.Median, got.Median, 1e-9)
+			assert.InDelta(t, tc.want.Ratio, got.Ratio, 1e-9)
+			assert.InDelta(t, tc.want.Diff, got.Diff, 1e-9)
+			assert.InDelta(t, tc.want.DiffFirst, got.DiffFirst, 1e-9)
+			assert.InDelta(t, tc.want.DiffSecond, got.DiffSecond, 1e-9)
+		})
+	}
+}
+
+func TestRunPairs(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "in.xml")
+	require.NoError(t, os.WriteFile(in, []byte("<domain/>"), 0o644))
+	var out bytes.Buffer
+	require.NoError(t, runPairs([]string{"-stdin", in, "-n", "4", "-warm", "1", "cat=cat", "sh=sh -c true"}, &out))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 4)
+	assert.True(t, strings.HasPrefix(lines[2], "| cat | "), lines[2])
+	assert.Contains(t, lines[2], "| 1.000 | +0.000 | +0.000 | +0.000 |")
+	assert.True(t, strings.HasPrefix(lines[3], "| sh | "), lines[3])
+
+	err := runPairs([]string{"-stdin", in, "-n", "2", "cat=cat", "bad=false"}, &out)
+	assert.ErrorContains(t, err, "bad:")
+	assert.Error(t, runPairs([]string{"-stdin", in, "only=cat"}, &out))
+	assert.Error(t, runPairs([]string{"-stdin", in, "cat=cat", "noequals"}, &out))
+}

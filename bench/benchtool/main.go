@@ -1,12 +1,13 @@
 // Command benchtool is the helper of bench/run.sh: it turns hyperfine's JSON exports into Markdown tables
 // of medians and ratios, checks the speed targets against those medians, measures the peak RSS of a
-// program, writes the domains of the reconnect storm, and summarizes `go test -bench` output.
+// program, compares programs round by round (pairs), writes the domains of the reconnect storm, and summarizes `go test -bench` output.
 //
 //	benchtool table -ref 'empty Go' [-ref2 NAME] [-floor NAME] [-medians FILE] export.json
 //	benchtool check -medians FILE 'hookkit 5 KB <= 1.10 * empty Go 5 KB' ...
 //	benchtool rss -stdin FILE [-n 20] -- PROGRAM ARGS...
 //	benchtool gendomains -in domain.xml -out DIR -n 200
 //	benchtool gobench < go-test-bench-output
+//	benchtool pairs -stdin FILE [-n 2000] 'empty Go=PROGRAM ARGS' 'hookkit=PROGRAM ARGS' ...
 package main
 
 import (
@@ -16,7 +17,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchtool table|check|rss|gendomains|gobench [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchtool table|check|rss|gendomains|gobench|pairs [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -31,6 +32,8 @@ func main() {
 		err = runGenDomains(args)
 	case "gobench":
 		err = runGoBench(os.Stdin, os.Stdout)
+	case "pairs":
+		err = runPairs(args, os.Stdout)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", cmd)
 	}
