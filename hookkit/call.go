@@ -166,16 +166,24 @@ func (c *Call) Daemon() (*Daemon, error) {
 	return c.daemon, nil
 }
 
-// lazy is a value made on first use, once, also when several goroutines ask for it at the same time.
-type lazy[T any] struct {
+// lazyModel is a payload's libvirtxml model, parsed on first use, once, also when several goroutines ask
+// for it at the same time. It holds the model as an any, not in a field of the model's type: a payload
+// whose type named a libvirtxml type would reach, through its type descriptor, the whole libvirtxml model,
+// and the linker would keep every UnmarshalXML method of it in every hook, Config called or not. Kept out,
+// a hook that never calls Config links none of them (docs/benchmarks.md, "Sixth pass").
+type lazyModel struct {
 	once sync.Once
-	v    *T
+	v    any
 	err  error
 }
 
-func (l *lazy[T]) get(build func() (*T, error)) (*T, error) {
+// model returns the model l holds, building it on first use.
+func model[T any](l *lazyModel, build func() (*T, error)) (*T, error) {
 	l.once.Do(func() { l.v, l.err = build() })
-	return l.v, l.err
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.v.(*T), nil
 }
 
 // Domain is the payload of a domain hook: the <domain> libvirt wrote on stdin. It embeds the Call, so
@@ -184,7 +192,7 @@ type Domain struct {
 	*Call
 	ident  *domainIdent
 	span   span
-	config lazy[libvirtxml.Domain]
+	config lazyModel
 }
 
 // Name returns the domain's <name>.
@@ -204,7 +212,7 @@ func (d *Domain) ID() (id int, ok bool) {
 
 // Config returns the whole <domain> as libvirt's own Go model, parsed on first use.
 func (d *Domain) Config() (*libvirtxml.Domain, error) {
-	return d.config.get(func() (*libvirtxml.Domain, error) {
+	return model(&d.config, func() (*libvirtxml.Domain, error) {
 		var cfg libvirtxml.Domain
 		if err := cfg.Unmarshal(string(d.input[d.span.start:d.span.end])); err != nil {
 			return nil, fmt.Errorf("parse <domain>: %w", err)
@@ -276,7 +284,7 @@ type Network struct {
 	*Call
 	ident  *networkIdent
 	span   span
-	config lazy[libvirtxml.Network]
+	config lazyModel
 }
 
 // Name returns the network's <name>.
@@ -290,7 +298,7 @@ func (n *Network) Bridge() string { return n.ident.bridge }
 
 // Config returns the whole <network> as libvirt's own Go model, parsed on first use.
 func (n *Network) Config() (*libvirtxml.Network, error) {
-	return n.config.get(func() (*libvirtxml.Network, error) {
+	return model(&n.config, func() (*libvirtxml.Network, error) {
 		var cfg libvirtxml.Network
 		if err := cfg.Unmarshal(string(n.input[n.span.start:n.span.end])); err != nil {
 			return nil, fmt.Errorf("parse <network>: %w", err)
@@ -304,7 +312,7 @@ type NetworkPort struct {
 	*Call
 	ident  *portIdent
 	span   span
-	config lazy[libvirtxml.NetworkPort]
+	config lazyModel
 }
 
 // UUID returns the port's own <uuid>.
@@ -330,7 +338,7 @@ func (p *NetworkPort) Network() (*Network, error) { return p.Call.Network() }
 
 // Config returns the whole <networkport> as libvirt's own Go model, parsed on first use.
 func (p *NetworkPort) Config() (*libvirtxml.NetworkPort, error) {
-	return p.config.get(func() (*libvirtxml.NetworkPort, error) {
+	return model(&p.config, func() (*libvirtxml.NetworkPort, error) {
 		var cfg libvirtxml.NetworkPort
 		if err := cfg.Unmarshal(string(p.input[p.span.start:p.span.end])); err != nil {
 			return nil, fmt.Errorf("parse <networkport>: %w", err)
