@@ -177,14 +177,23 @@ type lazyModel struct {
 	err  error
 }
 
-// model returns the model l holds, building it on first use.
+// model returns the model l holds, building it on first use. When build panics, the panic goes on to
+// the caller (the Router's recover answers it), and every later call returns errModelPanicked: the Once
+// is spent, and no model is ever handed out half built.
 func model[T any](l *lazyModel, build func() (*T, error)) (*T, error) {
-	l.once.Do(func() { l.v, l.err = build() })
+	l.once.Do(func() {
+		l.err = errModelPanicked
+		l.v, l.err = build()
+	})
 	if l.err != nil {
 		return nil, l.err
 	}
-	return l.v.(*T), nil
+	v, _ := l.v.(*T)
+	return v, nil
 }
+
+// errModelPanicked is what Config returns after its parse panicked in an earlier call.
+var errModelPanicked = errors.New("the configuration could not be parsed: its parse panicked earlier in this call")
 
 // Domain is the payload of a domain hook: the <domain> libvirt wrote on stdin. It embeds the Call, so
 // dom.Context(), dom.Op and dom.Reason work as on the Call.
