@@ -2,13 +2,14 @@ package hookkit_test
 
 import (
 	"debug/elf"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookkit-dev/hookkit/hookkit/hookkittest"
 )
 
 // TestLinkedCode pins what a hook binary links, which is what every hook process pays for at start-up
@@ -25,9 +26,7 @@ func TestLinkedCode(t *testing.T) {
 		{"config.go", true},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			bin := filepath.Join(t.TempDir(), "hook")
-			out, err := exec.Command("go", "build", "-o", bin, filepath.Join("testdata", "linkcheck", tc.file)).CombinedOutput()
-			require.NoError(t, err, "%s", out)
+			bin := hookkittest.Build(t, filepath.Join("testdata", "linkcheck", tc.file))
 			counts := linkedPackages(t, bin, "libvirt.org/go/libvirtxml.", "github.com/antchfx/", "net.")
 			if tc.libvirtxml {
 				assert.Positive(t, counts["libvirt.org/go/libvirtxml."], "a hook that calls Config decodes with libvirtxml")
