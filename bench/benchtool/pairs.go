@@ -24,32 +24,33 @@ func pairedRun(cmds []*pairedCommand, in string, rounds, warm int) error {
 	for r := -warm; r < rounds; r++ {
 		for k := range cmds {
 			c := cmds[(k+r+warm)%len(cmds)]
-			ms, err := timeOnce(c.argv, in)
+			_, d, err := runWithStdin(c.argv, in, os.Stderr)
 			if err != nil {
 				return fmt.Errorf("%s: %w", c.name, err)
 			}
 			if r >= 0 {
-				c.ms = append(c.ms, ms)
+				c.ms = append(c.ms, float64(d.Nanoseconds())/1e6)
 			}
 		}
 	}
 	return nil
 }
 
-// timeOnce runs argv once with stdin from the file in, stdout discarded, and returns its wall time in ms.
-func timeOnce(argv []string, in string) (float64, error) {
+// runWithStdin runs argv once with stdin from the file in, stdout discarded and stderr to stderr (nil:
+// discarded). It returns the process's state and its wall time, from start to exit.
+func runWithStdin(argv []string, in string, stderr io.Writer) (*os.ProcessState, time.Duration, error) {
 	f, err := os.Open(in)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin, cmd.Stderr = f, os.Stderr
+	cmd.Stdin, cmd.Stderr = f, stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	return float64(time.Since(start).Nanoseconds()) / 1e6, nil
+	return cmd.ProcessState, time.Since(start), nil
 }
 
 // pairedSummary is what a paired run says of one command against the reference (the first command).

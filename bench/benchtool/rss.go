@@ -5,8 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"syscall"
 )
 
@@ -16,18 +14,11 @@ import (
 func peakRSS(in string, n int, argv []string) (int64, error) {
 	var peak int64
 	for range n {
-		f, err := os.Open(in)
-		if err != nil {
-			return 0, err
-		}
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdin = f
-		err = cmd.Run()
-		f.Close()
+		ps, _, err := runWithStdin(argv, in, nil)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", argv[0], err)
 		}
-		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		ru, ok := ps.SysUsage().(*syscall.Rusage)
 		if !ok {
 			return 0, errors.New("no rusage on this system")
 		}
